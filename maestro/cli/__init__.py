@@ -1,0 +1,63 @@
+"""The `maestro` command line: one entry point, one module per subcommand group.
+
+Each module in SUBCOMMAND_MODULES exposes `register(app)`. Errors a user can fix are raised
+as UserError (or pydantic/Value errors from input parsing) and end as one line on stderr with
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from maestro.cli.common import UserError, console
+
+SUBCOMMAND_MODULES = ("negotiate", "models", "scenario", "optimize", "drift", "ran")
+
+app = typer.Typer(
+    name="maestro",
+    help="LLM agents negotiate shared 5G/6G resources; a mediator steers them to consensus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_all() -> None:
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"maestro.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"maestro.cli.{name}":
+                continue  # subcommand not built yet
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="maestro", standalone_mode=False)
+    except UserError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Abort:
+        console.print("aborted")
+        return 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

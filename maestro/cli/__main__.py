@@ -1,0 +1,5 @@
+import sys
+
+from maestro.cli import main
+
+sys.exit(main())

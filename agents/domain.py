@@ -1,0 +1,115 @@
+"""Domain types the agents exchange: topics, operators, service intents, flags, feedback."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
+MEDIATOR_ID = "mediator"
+
+
+class Personality(StrEnum):
+    """The MAESTRO paper's five negotiation personalities (prompt files under prompts/)."""
+
+    NORMAL = "normal"
+    AGREEABLE = "agreeable"
+    DISAGREEABLE = "disagreeable"
+    VULNERABLE = "vulnerable"
+    TOXIC = "toxic"
+
+
+class Guidance(StrEnum):
+    """How firmly the optimizer's proposal binds the LLM's decision."""
+
+    NONE = "none"
+    SOFT = "soft"
+    HARD = "hard"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Topic(Strict):
+    """The negotiated quantity: one number with a unit and hard bounds."""
+
+    name: str = Field("cell_throughput", min_length=1, max_length=64)
+    unit: str = Field("Mbps", min_length=1, max_length=16)
+    lower: float = 0.0
+    upper: float
+    description: str = Field(
+        "the throughput at which the shared base station should operate", max_length=400
+    )
+
+    @field_validator("lower", "upper")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Topic:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+    def clamp(self, value: float) -> float:
+        return min(max(value, self.lower), self.upper)
+
+
+class ServiceIntent(Strict):
+    """What an agent proposes each round: a value and the reasoning behind it."""
+
+    value: float
+    unit: str
+    reasoning: str = Field(max_length=600)
+
+
+FlagCode = Literal[
+    "invalid_output",
+    "retried",
+    "fallback_previous",
+    "fallback_optimizer",
+    "fallback_preferred",
+    "out_of_bounds",
+    "suspicious_reasoning",
+    "hard_guidance_override",
+    "model_error",
+    "missing_feedback",
+    "topic_void",
+    "enforcement",
+    "arbitral_warning",
+]
+
+
+class Flag(Strict):
+    """A note validation or another unit attaches to a run; every flag lands in the record."""
+
+    code: FlagCode
+    agent: str
+    round: int
+    message: str = Field(max_length=600)
+
+
+class Feedback(Strict):
+    """The mediator's answer to one operator: words from the LLM, direction from the numbers."""
+
+    message: str = Field(max_length=600)
+    direction: Literal["increase", "decrease", "hold"]
+    target_value: float | None = None
+
+
+class Usage(Strict):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model_s: float = 0.0
+
+
+def jsonable(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -1,0 +1,72 @@
+"""Extraction unit: reads what reached the agent this round into prompt lines and facts.
+
+Other agents' reasoning is LLM text and may be hostile: it is quoted as inert data, bounded
+in length, and never merged into instructions.
+"""
+
+from __future__ import annotations
+
+from statistics import fmean
+from typing import Any
+
+from maestro.agents.domain import Topic
+from maestro.agents.prompting import fmt, quote_untrusted
+from maestro.agents.roles import OperatorSpec, preferred_value
+from maestro.agents.turn import AgentTurn, Unit, contribution
+
+
+def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
+    spec = OperatorSpec.model_validate(turn["spec"])
+    target = preferred_value(spec, topic)
+    inbox = turn.get("inbox") or {}
+    previous = turn.get("previous")
+    lines: list[str] = []
+    if previous is not None:
+        lines.append(f"Your proposal last round: {fmt(previous)} {topic.unit}.")
+    else:
+        lines.append("This is the opening round: no proposals have been made yet.")
+    others = inbox.get("others") or {}
+    for op_id in sorted(others):
+        other = others[op_id]
+        lines.append(
+            f"Operator {op_id} proposed {fmt(other['value'])} {topic.unit}, saying "
+            f"{quote_untrusted(other.get('reasoning', ''))}."
+        )
+    feedback = inbox.get("feedback")
+    mediator_value = None
+    if feedback:
+        mediator_value = feedback.get("target_value")
+        lines.append(f"Mediator's feedback to you: {quote_untrusted(feedback['message'])}")
+        if mediator_value is not None:
+            lines.append(
+                f"The mediator's consensus point is {fmt(mediator_value)} {topic.unit} "
+                f"(direction for you: {feedback['direction']})."
+            )
+    return contribution(lines, target=target, previous=previous, mediator_value=mediator_value)
+
+
+def _mediator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
+    proposals = turn["inbox"]["proposals"]
+    values = {op: float(p["value"]) for op, p in proposals.items()}
+    proposal_lines = "\n".join(
+        f"- {op}: {fmt(values[op])} {topic.unit}, reason {quote_untrusted(proposals[op].get('reasoning', ''))}"
+        for op in sorted(proposals)
+    )
+    spread = max(values.values()) - min(values.values()) if values else 0.0
+    mediator_value = fmean(values.values()) if values else None
+    return contribution(
+        [f"The proposals are {fmt(spread)} {topic.unit} apart."],
+        proposals=values,
+        proposal_lines=proposal_lines,
+        spread=spread,
+        mediator_value=mediator_value,
+    )
+
+
+def make_extraction_unit() -> Unit:
+    def extraction(turn: AgentTurn) -> dict[str, Any]:
+        topic = Topic.model_validate(turn["topic"])
+        view = _mediator_view(turn, topic) if turn["role"] == "mediator" else _operator_view(turn, topic)
+        return {"context": {"extraction": view}}
+
+    return Unit("extraction", extraction)

@@ -1,0 +1,36 @@
+"""One chat model per id per negotiation, shared by every agent that names it."""
+
+from __future__ import annotations
+
+import threading
+
+from langchain_core.language_models import BaseChatModel
+
+from maestro.agents.providers import ModelOptions, load_chat_model, parse_model_id
+
+
+class ModelPool:
+    """Resolves model ids lazily and caches them; `override` replaces every agent's choice."""
+
+    def __init__(
+        self,
+        options: ModelOptions | None = None,
+        override: str | None = None,
+        models: dict[str, BaseChatModel] | None = None,
+    ) -> None:
+        self.options = options or ModelOptions()
+        self.override = override
+        self._models: dict[str, BaseChatModel] = dict(models or {})
+        self._lock = threading.Lock()
+
+    def resolve_id(self, model_id: str) -> str:
+        chosen = self.override or model_id
+        parse_model_id(chosen)  # fail early with a clear message
+        return chosen
+
+    def get(self, model_id: str) -> BaseChatModel:
+        chosen = self.resolve_id(model_id)
+        with self._lock:
+            if chosen not in self._models:
+                self._models[chosen] = load_chat_model(chosen, self.options)
+            return self._models[chosen]

@@ -1,0 +1,72 @@
+"""The state one agent's pipeline works on during one round, and what a unit is.
+
+A unit is a named node function over `AgentTurn`. Units contribute to the prompt through
+`context[<unit name>] = {"lines": [...], "facts": {...}}`: the central LLM unit shows the lines
+in unit order and hands the facts to scripted models. New units (arbitral, regulatory,
+observability, optimizer) plug in by adding a context entry; nothing is rewired.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from typing_extensions import TypedDict
+
+Role = Literal["operator", "mediator"]
+
+
+def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer for keys written by parallel branches: later keys win, nothing is lost."""
+    return {**(left or {}), **(right or {})}
+
+
+def add_usage(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer summing usage counters; nested dicts (per-node timings) are summed too."""
+    out: dict[str, Any] = dict(left or {})
+    for key, value in (right or {}).items():
+        if isinstance(value, dict):
+            out[key] = add_usage(out.get(key), value)
+        else:
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+class AgentTurn(TypedDict, total=False):
+    agent: str
+    role: Role
+    round: int
+    max_rounds: int
+    epsilon: float
+    topic: dict[str, Any]
+    spec: dict[str, Any]  # OperatorSpec or MediatorSpec, as JSON
+    model: str
+    seed: int
+    previous: float | None  # this operator's value in the last round
+    inbox: dict[str, Any]  # what reached the agent: feedback and others' intents, or proposals
+    context: Annotated[dict[str, Any], merge_dicts]
+    messages: list[dict[str, str]]  # the conversation with the LLM this turn (role, content)
+    attempts: Annotated[list[dict[str, Any]], operator.add]
+    retry_error: str | None
+    decision: dict[str, Any] | None
+    flags: Annotated[list[dict[str, Any]], operator.add]
+    usage: Annotated[dict[str, Any], add_usage]
+
+
+NodeFn = Callable[[AgentTurn], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    node: NodeFn
+
+
+def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "agent": turn["agent"], "round": turn["round"], "message": message}
+
+
+def contribution(lines: list[str], **facts: Any) -> dict[str, Any]:
+    return {"lines": lines, "facts": facts}

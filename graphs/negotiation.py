@@ -1,0 +1,212 @@
+"""The negotiation graph: operators in parallel each round, then the mediator, until consensus.
+
+    prepare -> (Send per operator) operator -> mediator -> (Send per operator | finish) -> END
+
+Each operator turn and the mediator's turn run the same agent pipeline subgraph, configured
+by role. Privacy is structural: an operator's task carries its own spec (with its private
+business intent) and only service intents and feedback from the others; the mediator's task
+carries service intents only.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Annotated, Any
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+from typing_extensions import TypedDict
+
+from maestro.agents.central_llm import make_central_llm_unit
+from maestro.agents.domain import MEDIATOR_ID
+from maestro.agents.extraction import make_extraction_unit
+from maestro.agents.model_pool import ModelPool
+from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
+from maestro.agents.validation import make_validation_unit
+from maestro.graphs.pipeline import build_agent_pipeline
+from maestro.graphs.scenario import Scenario
+
+UnitFactory = Callable[[ModelPool], Sequence[Unit]]
+
+
+class NegotiationState(TypedDict, total=False):
+    scenario: dict[str, Any]
+    round: int
+    status: str  # running, consensus, round_cap, halted
+    reason: str
+    proposals: Annotated[dict[str, Any], merge_dicts]
+    feedback: dict[str, Any]
+    history: Annotated[list[dict[str, Any]], operator.add]
+    flags: Annotated[list[dict[str, Any]], operator.add]
+    usage: Annotated[dict[str, Any], add_usage]
+    consensus: float | None
+    extras: Annotated[dict[str, Any], merge_dicts]  # optimum, observation, enforcement, ...
+
+
+class OperatorTask(TypedDict):
+    scenario: dict[str, Any]
+    op_id: str
+    round: int
+    previous: float | None
+    feedback: dict[str, Any] | None
+    others: dict[str, Any]
+
+
+def default_operator_units(pool: ModelPool) -> list[Unit]:
+    return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+
+
+def default_mediator_units(pool: ModelPool) -> list[Unit]:
+    return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+
+
+@dataclass
+class NegotiationDeps:
+    """What the graph needs that is not data: models, and the units each role runs."""
+
+    pool: ModelPool = field(default_factory=ModelPool)
+    operator_units: UnitFactory = default_operator_units
+    mediator_units: UnitFactory = default_mediator_units
+    # Hooks for later units that act on the whole negotiation (observability, enforcement).
+    before_round: Callable[[Scenario, NegotiationState], dict[str, Any]] | None = None
+    on_finish: Callable[[Scenario, NegotiationState], dict[str, Any]] | None = None
+
+
+def _emit(event: dict[str, Any]) -> None:
+    try:
+        get_stream_writer()(event)
+    except Exception:  # outside a streaming run there is nobody to tell
+        pass
+
+
+def _turn(scenario: Scenario, agent: str, role: str, round_: int, spec: dict[str, Any],
+          model: str, inbox: dict[str, Any], previous: float | None = None) -> AgentTurn:
+    return AgentTurn(
+        agent=agent, role=role,  # type: ignore[typeddict-item]
+        round=round_, max_rounds=scenario.rounds, epsilon=scenario.epsilon,
+        topic=scenario.topic.model_dump(mode="json"), spec=spec, model=model,
+        seed=scenario.seed, previous=previous, inbox=inbox,
+        context={}, messages=[], attempts=[], retry_error=None, decision=None, flags=[], usage={},
+    )
+
+
+def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
+    """Compile the negotiation graph; the scenario arrives in the input state."""
+    deps = deps or NegotiationDeps()
+    pipelines = {
+        "operator": build_agent_pipeline(deps.operator_units(deps.pool)),
+        "mediator": build_agent_pipeline(deps.mediator_units(deps.pool)),
+    }
+
+    def run_turn(role: str, turn: AgentTurn) -> dict[str, Any]:
+        return pipelines[role].invoke(turn, config={"recursion_limit": 50})  # type: ignore[no-any-return]
+
+    def prepare(state: NegotiationState) -> dict[str, Any]:
+        scenario = Scenario.model_validate(state["scenario"])
+        update: dict[str, Any] = {"round": 1, "status": "running", "reason": "", "extras": {}}
+        if deps.before_round:
+            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
+        _emit({"event": "start", "scenario": scenario.name, "operators": [o.id for o in scenario.operators]})
+        return update
+
+    def fan_out(state: NegotiationState) -> list[Send] | str:
+        if state.get("status") != "running":
+            return "finish"
+        scenario = Scenario.model_validate(state["scenario"])
+        last = state.get("proposals") or {}
+        feedback = state.get("feedback") or {}
+        return [
+            Send("operator", OperatorTask(
+                scenario=state["scenario"], op_id=op.id, round=state["round"],
+                previous=last[op.id]["value"] if op.id in last else None,
+                feedback=feedback.get(op.id),
+                others={o: {"value": p["value"], "reasoning": p["reasoning"]}
+                        for o, p in last.items() if o != op.id},
+            ))
+            for op in scenario.operators
+        ]
+
+    def operator_turn(task: OperatorTask) -> dict[str, Any]:
+        scenario = Scenario.model_validate(task["scenario"])
+        spec = scenario.operator(task["op_id"])
+        turn = _turn(scenario, spec.id, "operator", task["round"], spec.model_dump(mode="json"),
+                     spec.model or scenario.model,
+                     {"feedback": task["feedback"], "others": task["others"]}, task["previous"])
+        result = run_turn("operator", turn)
+        decision = dict(result["decision"])
+        decision["flags"] = result.get("flags", [])
+        _emit({"event": "proposal", "round": task["round"], "agent": spec.id,
+               "value": decision["value"], "source": decision["source"],
+               "flags": [f["code"] for f in decision["flags"]]})
+        return {"proposals": {spec.id: decision}, "flags": decision["flags"],
+                "usage": result.get("usage", {})}
+
+    def mediator_turn(state: NegotiationState) -> dict[str, Any]:
+        scenario = Scenario.model_validate(state["scenario"])
+        round_ = state["round"]
+        proposals = {op.id: state["proposals"][op.id] for op in scenario.operators}
+        values = [p["value"] for p in proposals.values()]
+        spread = max(values) - min(values)
+        record: dict[str, Any] = {"round": round_, "proposals": proposals, "spread": spread}
+        if "observation" in (state.get("extras") or {}):
+            record["observation"] = state["extras"]["observation"]
+        update: dict[str, Any] = {}
+        if spread <= scenario.epsilon:
+            update = {"status": "consensus", "consensus": fmean(values),
+                      "reason": f"proposals within {scenario.epsilon:g} {scenario.topic.unit} in round {round_}"}
+        elif round_ >= scenario.rounds:
+            update = {"status": "round_cap", "consensus": None,
+                      "reason": f"no consensus after {round_} rounds (spread {spread:.3g} {scenario.topic.unit})"}
+        else:
+            spec = scenario.mediator.model_dump(mode="json")
+            inbox = {
+                "proposals": {op: {"value": p["value"], "reasoning": p["reasoning"]}
+                              for op, p in proposals.items()},
+                # Utilities are declared to the mediator (public); business intents never are.
+                "declared": {op.id: op.utility.model_dump(mode="json") for op in scenario.operators},
+            }
+            turn = _turn(scenario, MEDIATOR_ID, "mediator", round_, spec,
+                         scenario.mediator.model or scenario.model, inbox)
+            result = run_turn("mediator", turn)
+            decision = result["decision"]
+            record["mediator"] = {**decision, "flags": result.get("flags", [])}
+            update = {"feedback": decision["feedback"], "round": round_ + 1,
+                      "flags": result.get("flags", []), "usage": result.get("usage", {})}
+            for name, value in (result.get("context") or {}).get("optimizer", {}).get("record", {}).items():
+                update.setdefault("extras", {})[name] = value
+        _emit({"event": "round", "round": round_, "spread": spread,
+               "values": {op: p["value"] for op, p in proposals.items()},
+               "mediator_value": (record.get("mediator") or {}).get("mediator_value")})
+        update["history"] = [record]
+        if update.get("round") and deps.before_round and update.get("status", "running") == "running":
+            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
+        return update
+
+    def finish(state: NegotiationState) -> dict[str, Any]:
+        update: dict[str, Any] = {}
+        if deps.on_finish:
+            scenario = Scenario.model_validate(state["scenario"])
+            update = deps.on_finish(scenario, state)
+        _emit({"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")})
+        return update
+
+    graph = StateGraph(NegotiationState)
+    graph.add_node("prepare", prepare)
+    graph.add_node("operator", operator_turn)  # type: ignore[arg-type]
+    graph.add_node("mediator", mediator_turn)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "prepare")
+    graph.add_conditional_edges("prepare", fan_out, ["operator", "finish"])
+    graph.add_edge("operator", "mediator")
+    graph.add_conditional_edges("mediator", fan_out, ["operator", "finish"])
+    graph.add_edge("finish", END)
+    return graph.compile(name="negotiation")
+
+
+def recursion_limit(scenario: Scenario) -> int:
+    """Supersteps: prepare, then operators + mediator per round, then finish; with headroom."""
+    return 3 * scenario.rounds + 10

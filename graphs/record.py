@@ -1,0 +1,74 @@
+"""The run record: one JSON document per negotiation, with fixed top-level keys.
+
+Scripts may rely on `consensus` (number or null), `agreed` (bool), `rounds` (one entry per
+round holding every operator's proposal), `model` and `seed`; everything else is added
+alongside, never in their place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["consensus", "round_cap", "halted", "error"]
+
+
+class ProposalRecord(BaseModel):
+    value: float
+    unit: str
+    reasoning: str
+    source: str  # llm, llm_retry, optimizer, previous, preferred
+    optimizer_value: float | None = None
+    llm_value: float | None = None
+    flags: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class MediatorRecord(BaseModel):
+    summary: str
+    mediator_value: float | None
+    feedback: dict[str, dict[str, Any]]
+    flags: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RoundRecord(BaseModel):
+    round: int
+    proposals: dict[str, ProposalRecord]
+    spread: float
+    mediator: MediatorRecord | None = None
+    observation: dict[str, Any] | None = None
+
+
+class Timings(BaseModel):
+    wall_s: float
+    model_s: float
+    framework_s: float
+    framework_share: float
+    per_node_s: dict[str, float]
+
+
+class LLMUsage(BaseModel):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+class NegotiationResult(BaseModel):
+    consensus: float | None
+    agreed: bool
+    rounds: list[RoundRecord]
+    model: str
+    seed: int
+    status: Status
+    reason: str
+    scenario: dict[str, Any]
+    settings: dict[str, Any]
+    flags: list[dict[str, Any]]
+    timings: Timings
+    llm: LLMUsage
+    guidance: dict[str, str] = Field(default_factory=dict)
+    optimum: dict[str, Any] | None = None
+    enforcement: dict[str, Any] | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

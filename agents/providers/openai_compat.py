@@ -1,0 +1,186 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp's server) as a chat model.
+
+What differs between servers, and how it is handled:
+- Token limit: ChatOpenAI sends `max_tokens` as `max_completion_tokens`, which llama.cpp's
+  server ignores (a call could then run until the context is full). Away from api.openai.com
+  the limit goes in the body as plain `max_tokens` (`extra_body`).
+- Structured output (`ModelOptions.openai_structured`): "json_object" sends
+  `{"type": "json_object", "schema": ...}` (llama.cpp's server turns it into a grammar);
+  "json_schema" sends OpenAI's structured-output form (llama.cpp's server answers HTTP 500);
+  "function_calling" forces a call to one tool whose parameters are the schema and turns the
+  call's arguments into the reply text; "auto" picks json_schema for api.openai.com and
+  json_object elsewhere. Whichever route, the reply is an AIMessage whose content is the JSON.
+- Keys: a local server needs no real key, so a placeholder is sent when none is set; only
+  api.openai.com without a key is refused up front.
+
+Failures: every endpoint failure (connection refused, timeout, HTTP 429, 5xx, bad request)
+raises `EndpointError` once the client's retries (`ModelOptions.max_retries`) are spent; its
+`status_code` is the HTTP status or None, and the original `openai.APIError` is its cause.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda
+from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
+from maestro.agents.providers.catalog import is_openai_host, openai_settings
+from maestro.agents.providers.options import ModelOptions, StructuredMethod
+
+try:
+    import openai
+    from langchain_openai import ChatOpenAI
+except ImportError as _exc:  # pragma: no cover - langchain-openai is a hard dependency
+    raise ProviderUnavailableError(
+        f"openai:<model> needs langchain-openai ({_exc}): pip install langchain-openai"
+    ) from _exc
+
+PLACEHOLDER_KEY = "sk-no-key-required"
+
+
+class EndpointError(RuntimeError):
+    """The endpoint failed (unreachable, timed out, rate limited, server error) after retries."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def _endpoint_error(exc: openai.APIError, base_url: str | None) -> EndpointError:
+    status = getattr(exc, "status_code", None)
+    kind = type(exc).__name__
+    detail = str(exc).splitlines()[0][:300] if str(exc) else kind
+    where = base_url or "the endpoint"
+    return EndpointError(f"{where} failed ({kind}): {detail}", status_code=status)
+
+
+def _schema_name(name: str) -> str:
+    """OpenAI names allow letters, digits, '_' and '-', up to 64 characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
+    return (cleaned or "reply")[:64]
+
+
+def tool_call_as_content(message: BaseMessage) -> AIMessage:
+    """Turn a forced tool call into an AIMessage whose content is the arguments' JSON."""
+    if not isinstance(message, AIMessage):
+        return AIMessage(content=str(message.content))
+    if message.tool_calls:
+        content = json.dumps(message.tool_calls[0]["args"])
+    elif message.invalid_tool_calls:
+        content = message.invalid_tool_calls[0].get("args") or ""
+    else:
+        content = message.content if isinstance(message.content, str) else ""
+    return AIMessage(
+        content=content,
+        id=message.id,
+        usage_metadata=message.usage_metadata,
+        response_metadata=dict(message.response_metadata),
+    )
+
+
+class OpenAICompatChatModel(ChatOpenAI):
+    """ChatOpenAI that picks the structured-output route per endpoint and wraps failures."""
+
+    structured_method: StructuredMethod = "auto"
+
+    def resolved_method(self) -> str:
+        if self.structured_method != "auto":
+            return self.structured_method
+        return "json_schema" if is_openai_host(self.openai_api_base or "") else "json_object"
+
+    def bind_json_schema(
+        self, schema: dict[str, Any], name: str
+    ) -> Runnable[list[BaseMessage], BaseMessage]:
+        """A runnable whose AIMessage content is JSON text under `schema` (see module doc)."""
+        method = self.resolved_method()
+        label = _schema_name(name)
+        if method == "json_object":
+            return self.bind(response_format={"type": "json_object", "schema": schema})
+        if method == "json_schema":
+            return self.bind(
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": label, "schema": schema, "strict": False},
+                }
+            )
+        tool = {
+            "type": "function",
+            "function": {
+                "name": label,
+                "description": f"Return the {name} as the function's arguments.",
+                "parameters": schema,
+            },
+        }
+        bound = self.bind_tools([tool], tool_choice=label)
+        return bound | RunnableLambda(tool_call_as_content)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except openai.APIError as exc:
+            raise _endpoint_error(exc, self.openai_api_base) from exc
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            return await super()._agenerate(
+                messages, stop=stop, run_manager=run_manager, **kwargs
+            )
+        except openai.APIError as exc:
+            raise _endpoint_error(exc, self.openai_api_base) from exc
+
+
+def make_openai_model(
+    model_name: str, options: ModelOptions | None = None
+) -> OpenAICompatChatModel:
+    """The chat model for `openai:<model_name>`, configured from options or OPENAI_* vars."""
+    options = options or ModelOptions()
+    if not model_name.strip():
+        raise UnknownModelError("openai model id needs a model name, e.g. 'openai:gpt-4o-mini'")
+    base_url, key = openai_settings(options)
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise UnknownModelError(
+            f"openai_base_url / OPENAI_BASE_URL must be an http(s) URL, got '{base_url}'"
+        )
+    on_openai = is_openai_host(base_url)
+    if key is None:
+        if on_openai:
+            raise ProviderUnavailableError(
+                f"openai:{model_name} calls api.openai.com, which needs a key: set OPENAI_API_KEY "
+                "(or point OPENAI_BASE_URL at a local server)"
+            )
+        key = PLACEHOLDER_KEY
+    limit: dict[str, Any] = (
+        {"max_tokens": options.max_tokens}
+        if on_openai
+        else {"extra_body": {"max_tokens": options.max_tokens}, "use_responses_api": False}
+    )
+    return OpenAICompatChatModel(
+        model=model_name.strip(),
+        base_url=base_url,
+        api_key=key,
+        timeout=options.timeout_s,
+        max_retries=options.max_retries,
+        temperature=options.temperature,
+        seed=options.seed,
+        structured_method=options.openai_structured,
+        **limit,
+    )

@@ -107,7 +107,6 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
             preferred=fmt(target),
             unit=topic.unit,
             personality=personality,
-            example_value=fmt(round((topic.lower + topic.upper) / 2)),
         )
         user = render(
             "operator_round.txt", round=turn["round"], max_rounds=turn["max_rounds"], situation=text

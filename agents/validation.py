@@ -93,8 +93,8 @@ def _facts(turn: AgentTurn) -> dict[str, Any]:
 
 
 def _fallback(turn: AgentTurn, facts: dict[str, Any]) -> tuple[float, str]:
-    if facts.get("suggested") is not None:
-        return float(facts["suggested"]), "fallback_optimizer"
+    if facts.get("optimizer_value") is not None:
+        return float(facts["optimizer_value"]), "fallback_optimizer"
     if turn.get("previous") is not None:
         return float(turn["previous"]), "fallback_previous"
     return float(facts["target"]), "fallback_preferred"
@@ -136,7 +136,7 @@ def _validate_operator(turn: AgentTurn) -> dict[str, Any]:
         )
         decision["llm_value"] = decision["value"]
         decision["value"] = float(suggested)
-    decision["optimizer_value"] = suggested
+    decision["optimizer_value"] = facts.get("optimizer_value")
     return {"decision": decision, "flags": flags, "retry_error": None}
 
 
@@ -173,7 +173,9 @@ def _validate_mediator(turn: AgentTurn) -> dict[str, Any]:
         text = messages.get(op) or (
             f"Please {way} your proposal towards {point:g}." if way != "hold" and point is not None else "Please hold your proposal."
         )
-        feedback[op] = {"message": text, "direction": way, "target_value": point}
+        feedback[op] = {"message": text, "direction": way, "target_value": point,
+                        "price": (facts.get("prices") or {}).get(op),
+                        "agreement_weight": facts.get("agreement_weight")}
     return {"decision": {"summary": summary, "feedback": feedback, "mediator_value": point}, "flags": flags, "retry_error": None}
 
 

@@ -25,6 +25,7 @@ from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.domain import MEDIATOR_ID
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
+from maestro.agents.optimizer import final_errors, make_optimizer_unit, theoretical_consensus
 from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
 from maestro.graphs.pipeline import build_agent_pipeline
@@ -56,12 +57,14 @@ class OperatorTask(TypedDict):
     others: dict[str, Any]
 
 
-def default_operator_units(pool: ModelPool) -> list[Unit]:
-    return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+def default_units(pool: ModelPool) -> list[Unit]:
+    """Both roles run the same units; each unit reads the turn's role."""
+    return [make_extraction_unit(), make_optimizer_unit(), make_central_llm_unit(pool),
+            make_validation_unit()]
 
 
-def default_mediator_units(pool: ModelPool) -> list[Unit]:
-    return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+default_operator_units = default_units
+default_mediator_units = default_units
 
 
 @dataclass
@@ -176,8 +179,6 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             record["mediator"] = {**decision, "flags": result.get("flags", [])}
             update = {"feedback": decision["feedback"], "round": round_ + 1,
                       "flags": result.get("flags", []), "usage": result.get("usage", {})}
-            for name, value in (result.get("context") or {}).get("optimizer", {}).get("record", {}).items():
-                update.setdefault("extras", {})[name] = value
         _emit({"event": "round", "round": round_, "spread": spread,
                "values": {op: p["value"] for op, p in proposals.items()},
                "mediator_value": (record.get("mediator") or {}).get("mediator_value")})
@@ -187,10 +188,10 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         return update
 
     def finish(state: NegotiationState) -> dict[str, Any]:
-        update: dict[str, Any] = {}
+        scenario = Scenario.model_validate(state["scenario"])
+        update: dict[str, Any] = {"extras": {"optimum": _optimum(scenario, state)}}
         if deps.on_finish:
-            scenario = Scenario.model_validate(state["scenario"])
-            update = deps.on_finish(scenario, state)
+            update = merge_dicts(update, deps.on_finish(scenario, state))
         _emit({"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")})
         return update
 
@@ -205,6 +206,14 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     graph.add_conditional_edges("mediator", fan_out, ["operator", "finish"])
     graph.add_edge("finish", END)
     return graph.compile(name="negotiation")
+
+
+def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
+    """The theoretical consensus and how far each operator's final value ended from it."""
+    capacity = ((state.get("extras") or {}).get("observation") or {}).get("capacity_mbps")
+    reference = theoretical_consensus([op.utility for op in scenario.operators], scenario.topic, capacity)
+    final = {op: p["value"] for op, p in (state.get("proposals") or {}).items()}
+    return {**reference, **final_errors(final, reference["consensus"])}
 
 
 def recursion_limit(scenario: Scenario) -> int:

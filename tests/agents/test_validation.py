@@ -7,9 +7,16 @@ from typing import Any
 import pytest
 
 import maestro
+from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.domain import Topic
+from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.providers import ScriptedChatModel, replay
-from maestro.agents.validation import ReplyError, check_mediator_reply, check_operator_reply
+from maestro.agents.validation import (
+    ReplyError,
+    check_mediator_reply,
+    check_operator_reply,
+    make_validation_unit,
+)
 from tests.conftest import deps_with
 
 TOPIC = Topic(name="cell_throughput", unit="Mbps", lower=0, upper=134)
@@ -67,19 +74,35 @@ def test_bad_then_good_reply_is_retried_once(scenario_dict: dict[str, Any]) -> N
     assert [f["code"] for f in cost.flags] == ["invalid_output"]
 
 
-def test_two_bad_replies_fall_back_to_the_preferred_value_in_round_one(scenario_dict: dict[str, Any]) -> None:
+def test_two_bad_replies_fall_back_to_the_optimizers_proposal(scenario_dict: dict[str, Any]) -> None:
     result = _run(scenario_dict, ["nonsense", '{"value": 1e12, "unit": "Mbps", "reasoning": "x"}'])
     cost = result.rounds[0].proposals["cost"]
-    assert cost.value == 20 and cost.source == "preferred"
-    assert [f["code"] for f in cost.flags] == ["invalid_output", "fallback_preferred"]
+    # Round 1, no feedback yet: the optimizer proposes the operator's own optimum (target 20).
+    assert cost.value == 20 and cost.source == "optimizer"
+    assert [f["code"] for f in cost.flags] == ["invalid_output", "fallback_optimizer"]
 
 
-def test_later_rounds_fall_back_to_the_previous_value(scenario_dict: dict[str, Any]) -> None:
+def _run_without_optimizer(scenario: dict[str, Any], replies: list[str], rounds: int) -> maestro.NegotiationResult:
+    deps = deps_with(ScriptedChatModel(name="custom", script=replay(replies, cycle=False)))
+    bare = lambda pool: [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]  # noqa: E731
+    deps.operator_units = deps.mediator_units = bare
+    scenario["model"] = "scripted:custom"
+    scenario["operators"][1]["model"] = "scripted:optimizer"
+    return maestro.negotiate(scenario, rounds=rounds, deps=deps)
+
+
+def test_without_an_optimizer_later_rounds_fall_back_to_the_previous_value(scenario_dict: dict[str, Any]) -> None:
     replies = ['{"value": 33, "unit": "Mbps", "reasoning": "opening"}', "bad", "bad again"]
-    result = _run(scenario_dict, replies, rounds=2)
+    result = _run_without_optimizer(scenario_dict, replies, rounds=2)
     second = result.rounds[1].proposals["cost"]
     assert second.value == 33 and second.source == "previous"
     assert any(f["code"] == "fallback_previous" for f in result.flags)
+
+
+def test_without_an_optimizer_round_one_falls_back_to_the_preferred_value(scenario_dict: dict[str, Any]) -> None:
+    result = _run_without_optimizer(scenario_dict, ["bad", "bad again"], rounds=1)
+    cost = result.rounds[0].proposals["cost"]
+    assert cost.value == 20 and cost.source == "preferred"
 
 
 def test_model_errors_become_flags_not_crashes(scenario_dict: dict[str, Any]) -> None:
@@ -88,7 +111,7 @@ def test_model_errors_become_flags_not_crashes(scenario_dict: dict[str, Any]) ->
 
     scenario_dict["model"] = "scripted:custom"
     result = maestro.negotiate(scenario_dict, rounds=2, deps=deps_with(ScriptedChatModel(script=broken)))
-    assert result.rounds[0].proposals["cost"].source == "preferred"
+    assert result.rounds[0].proposals["cost"].source == "optimizer"
     codes = [f["code"] for f in result.flags]
     assert "model_error" in codes and "missing_feedback" in codes
     # Without any LLM the mediator still gives numeric directions.

@@ -1,0 +1,166 @@
+"""Optimizer unit: the numbers that steer the LLM, from eq. 1 (maestro.tools.consensus).
+
+Mediator: computes the theoretical consensus over the operators' declared utilities (the
+minimiser of sum_i U_i + U_0 with one common value, inside the topic bounds and the cell's
+capacity) and, for each operator, the price lambda_i = -U_i'(c*) its collective term exerts
+there. Feedback carries the consensus point and the price.
+
+Operator: proposes its next value by running eq. 1 on its own view of the problem,
+    U_i(x) + lambda_i * x + (b / 2) * (x - m)^2,
+where m is the mediator's point, lambda_i its price and b the agreement weight. With the
+mediator's price the minimiser is exactly m (the operator can check that the point is right
+for its own cost); without feedback it is the operator's own best value.
+
+Guidance: `none` keeps the proposal out of the prompt (it is still the validation fallback);
+`soft` shows it as advice; `hard` shows it as binding and validation enforces it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from maestro.agents.domain import Guidance, Topic
+from maestro.agents.prompting import fmt
+from maestro.agents.roles import preferred_value
+from maestro.agents.turn import AgentTurn, Unit, contribution
+from maestro.tools.consensus import (
+    ConsensusProblem,
+    CostModel,
+    parse_utility,
+    solve_iterative,
+    theoretical_optimum,
+)
+
+RESOLUTION = 1e-6  # proposals are rounded to 1 bit/s when the unit is Mbps
+LOCAL_STEPS = 10_000
+
+
+def _round(value: float) -> float:
+    return float(round(value / RESOLUTION) * RESOLUTION)
+
+
+def _capacity(turn: AgentTurn) -> float | None:
+    observed = (turn.get("context") or {}).get("observability", {}).get("facts", {})
+    cap = observed.get("capacity")
+    return float(cap) if cap is not None else None
+
+
+def consensus_problem(
+    utilities: list[Any], topic: Topic, capacity: float | None = None, agreement_weight: float = 1.0
+) -> ConsensusProblem:
+    cap = capacity if capacity is not None and capacity > topic.lower else None
+    return ConsensusProblem(
+        [parse_utility(u) for u in utilities], topic.lower, topic.upper,
+        common=True, capacity=cap, agreement_weight=agreement_weight,
+    )
+
+
+def theoretical_consensus(
+    utilities: list[Any], topic: Topic, capacity: float | None = None
+) -> dict[str, Any]:
+    """The reference the LLM outcomes are measured against: exact optimum and eq. 1's result."""
+    problem = consensus_problem(utilities, topic, capacity)
+    exact = theoretical_optimum(problem)
+    iterative = solve_iterative(problem, record_trace=False)
+    return {
+        "consensus": _round(exact.value),
+        "method": exact.method,
+        "iterative": {
+            "value": iterative.value,
+            "iterations": iterative.iterations,
+            "converged": iterative.converged,
+            "diverged": iterative.diverged,
+        },
+        "capacity": problem.capacity,
+    }
+
+
+def local_proposal(
+    utility: Any, topic: Topic, point: float | None, price: float | None, weight: float,
+    capacity: float | None = None, start: float | None = None,
+) -> float:
+    """Eq. 1 on the operator's own view (see module docstring), projected on the bounds."""
+    spec = parse_utility(utility)
+    hi = min(topic.upper, capacity) if capacity is not None and capacity > topic.lower else topic.upper
+    lo = topic.lower
+    costs = CostModel([spec])
+    if point is None:
+        problem = ConsensusProblem([spec], lo, hi, common=True)
+        return _round(theoretical_optimum(problem).value)
+    lam = price or 0.0
+    b = weight
+    _, c_hi = costs.curvature_range(lo, hi)
+    eta = 1.0 / (float(c_hi[0]) + b)  # below 2/L: the local step cannot diverge
+    x = float(np.clip(start if start is not None else point, lo, hi))
+    for _ in range(LOCAL_STEPS):
+        grad = float(costs.grad(np.array([x]))[0]) + lam + b * (x - point)
+        new = float(np.clip(x - eta * grad, lo, hi))
+        if abs(new - x) < 1e-12:
+            x = new
+            break
+        x = new
+    return _round(x)
+
+
+def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
+    topic = Topic.model_validate(turn["topic"])
+    spec = turn["spec"]
+    feedback = (turn.get("inbox") or {}).get("feedback") or {}
+    value = local_proposal(
+        spec["utility"], topic, feedback.get("target_value"), feedback.get("price"),
+        float(feedback.get("agreement_weight") or 1.0), _capacity(turn), turn.get("previous"),
+    )
+    guidance = Guidance(spec.get("guidance", "soft"))
+    if guidance is Guidance.NONE:
+        return {"context": {"optimizer": contribution([], optimizer_value=value)}}
+    if guidance is Guidance.HARD:
+        line = (f"The optimizer's proposal is {fmt(value)} {topic.unit}. It is binding: your value "
+                "must equal it; explain it in your reasoning.")
+    else:
+        line = (f"The optimizer suggests {fmt(value)} {topic.unit}. This is advice: you may choose "
+                "another value, but then say why in your reasoning.")
+    return {"context": {"optimizer": contribution([line], optimizer_value=value, suggested=value)}}
+
+
+def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
+    topic = Topic.model_validate(turn["topic"])
+    if Guidance(turn["spec"].get("guidance", "soft")) is Guidance.NONE:
+        return {}
+    declared: dict[str, Any] = turn["inbox"]["declared"]
+    ids = sorted(declared)
+    reference = theoretical_consensus([declared[i] for i in ids], topic, _capacity(turn))
+    point = reference["consensus"]
+    grads = CostModel([parse_utility(declared[i]) for i in ids]).grad(np.full(len(ids), point))
+    prices = {op: float(-g) for op, g in zip(ids, grads, strict=True)}
+    line = (f"The optimizer's theoretical consensus over the declared objectives is "
+            f"{fmt(point)} {topic.unit}: steer every operator towards it.")
+    weight = float(turn["spec"].get("agreement_weight", 1.0))
+    return {"context": {"optimizer": contribution(
+        [line], mediator_value=point, prices=prices, agreement_weight=weight
+    )}}
+
+
+def make_optimizer_unit() -> Unit:
+    def optimizer(turn: AgentTurn) -> dict[str, Any]:
+        if turn["role"] == "mediator":
+            return _mediator_optimizer(turn)
+        return _operator_optimizer(turn)
+
+    return Unit("optimizer", optimizer)
+
+
+def final_errors(final: dict[str, float], consensus: float) -> dict[str, Any]:
+    distance = {op: abs(v - consensus) for op, v in final.items()}
+    return {"distance": distance, "mae": float(np.mean(list(distance.values()))) if distance else 0.0}
+
+
+__all__ = [
+    "consensus_problem",
+    "final_errors",
+    "local_proposal",
+    "make_optimizer_unit",
+    "preferred_value",
+    "theoretical_consensus",
+]

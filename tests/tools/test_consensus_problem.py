@@ -162,3 +162,11 @@ def test_feasibility_check() -> None:
     assert not p.is_feasible(np.array([-1.0, 60.0]))
     pc = ConsensusProblem(Q, 0, 134, common=True)
     assert not pc.is_feasible(np.array([40.0, 60.0]))
+
+
+def test_changed_copy_is_validated_and_rebuilt() -> None:
+    p = ConsensusProblem(Q, 0, 134)
+    q = p.model_copy(update={"utilities": [{"kind": "linear", "price": 1}], "upper": 50})
+    assert q.n == 1 and q.costs.has_li and q.hi == 50
+    with pytest.raises(ValidationError, match="must not exceed upper"):
+        p.model_copy(update={"lower": 200})

@@ -90,7 +90,10 @@ def step(problem: ConsensusProblem, x: Any, eta: float | None = None) -> Array:
 
 
 def _step(problem: ConsensusProblem, x: Array, eta: float) -> Array:
-    return problem.project(x - eta * problem.gradient(x))
+    y = problem.gradient(x)  # a fresh array: update it in place into x - eta * grad
+    y *= -eta
+    y += x
+    return problem.project(y)
 
 
 def _check_eta(problem: ConsensusProblem, eta: float | None) -> float:
@@ -134,23 +137,21 @@ def solve_iterative(
         raise ValueError(f"divergence_patience must be at least 1, got {divergence_patience!r}")
 
     x = problem.project(_start(problem, x0))
-    rows: list[Array] = [x] if record_trace else []
+    trace = _Trace(x, max_iter) if record_trace else None
     f = problem.objective(x)
     rises, converged, reason = 0, False, None
     k = 0
     while k < max_iter:
         x_new = _step(problem, x, eta_v)
-        if not np.all(np.isfinite(x_new)):
+        f_new = problem.objective(x_new)
+        if not np.isfinite(f_new):  # a NaN or inf anywhere in x_new lands here too
             reason = f"non-finite iterate at step {k + 1} with eta={eta_v:g}"
             break
-        f_new = problem.objective(x_new)
-        if not np.isfinite(f_new):
-            reason = f"non-finite objective at step {k + 1} with eta={eta_v:g}"
-            break
         k += 1
-        dx = float(np.max(np.abs(x_new - x)))
-        if record_trace:
-            rows.append(x_new)
+        d = x_new - x
+        dx = max(float(d.max()), -float(d.min()))
+        if trace is not None:
+            trace.append(x_new)
         if f_new > f + 1e-12 * max(1.0, abs(f)):
             rises += 1
         x, f = x_new, f_new
@@ -172,7 +173,6 @@ def solve_iterative(
             )
     diverged = not converged and (rises > 0 or at_limit or (reason or "").startswith("non-finite"))
     value = float(x[0]) if problem.common else float(x.mean())
-    trace = np.vstack(rows) if record_trace else np.empty((0, problem.n))
     return IterativeResult(
         x=x,
         value=value,
@@ -183,8 +183,28 @@ def solve_iterative(
         reason=None if converged else reason,
         eta=eta_v,
         epsilon=epsilon,
-        trace=trace,
+        trace=trace.rows() if trace is not None else np.empty((0, problem.n)),
     )
+
+
+class _Trace:
+    """Iterates in one growing block: appending copies a row, no list of arrays to stack."""
+
+    def __init__(self, x0: Array, max_iter: int) -> None:
+        self._buf = np.empty((min(max_iter + 1, 64), x0.size))
+        self._buf[0] = x0
+        self._len = 1
+
+    def append(self, x: Array) -> None:
+        if self._len == self._buf.shape[0]:
+            grown = np.empty((2 * self._len, self._buf.shape[1]))
+            grown[: self._len] = self._buf
+            self._buf = grown
+        self._buf[self._len] = x
+        self._len += 1
+
+    def rows(self) -> Array:
+        return self._buf[: self._len]
 
 
 def _unstable(problem: ConsensusProblem, eta: float, rises: int, k: int) -> str:

@@ -10,7 +10,8 @@ shares, ``sum_i x_i <= total_capacity``.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +78,11 @@ class ConsensusProblem(BaseModel):
     def model_post_init(self, context: Any, /) -> None:
         self._costs = CostModel(self.utilities)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A changed copy, validated again (the cost model and limits must follow the change)."""
+        data = {**self.model_dump(), **(update or {})}
+        return self.model_validate(data)
+
     # -- derived limits ------------------------------------------------------------------
     @property
     def n(self) -> int:
@@ -128,7 +134,12 @@ class ConsensusProblem(BaseModel):
 
     def gradient(self, x: Array) -> Array:
         """grad U_i(x_i) + grad_i U_0(x) for every operator: the bracket of eq. 1."""
-        return self._costs.grad(x) + self.agreement_gradient(x)
+        g = self._costs.grad(x)
+        if not self.common and self.agreement_weight > 0.0:
+            pull = 2.0 * self.agreement_weight
+            g += pull * x
+            g -= pull * float(x.mean())
+        return g
 
     def project(self, y: Array) -> Array:
         """Nearest feasible point: bounds, capacity, total capacity, and the common value."""

@@ -16,41 +16,43 @@ def project_box(y: Array, lower: float, upper: float, total: float | None = None
     """Nearest point to ``y`` with ``lower <= x_i <= upper`` and, if given, ``sum(x) <= total``.
 
     With the sum constraint active the answer is ``clip(y - lam, lower, upper)`` for the one
-    ``lam > 0`` that meets the total; ``sum(clip(y - lam))`` is piecewise linear in ``lam``, so
-    the sorted breakpoints locate the right piece and a linear solve finishes it exactly.
+    ``lam > 0`` that meets the total. ``sum(clip(y - lam))`` is piecewise linear in ``lam``,
+    so Newton steps (kept inside a shrinking bracket) land exactly on it once they reach the
+    right piece, usually in a handful of O(n) passes.
     """
-    x = np.clip(y, lower, upper)
+    x = np.maximum(y, lower)
+    np.minimum(x, upper, out=x)
     if total is None or float(x.sum()) <= total:
         return x
     lam = _shift_for_total(y, lower, upper, total)
-    return np.clip(y - lam, lower, upper)
-
-
-def _clipped_sums(ys: Array, prefix: Array, lower: float, upper: float, lam: Array) -> Array:
-    """``sum(clip(ys - l, lower, upper))`` for each ``l`` in ``lam`` (``ys`` sorted ascending)."""
-    n = ys.size
-    at_lo = np.searchsorted(ys, lam + lower, side="right")  # ys - l <= lower
-    below_hi = np.searchsorted(ys, lam + upper, side="left")  # ys - l < upper
-    below_hi = np.maximum(below_hi, at_lo)
-    free = below_hi - at_lo
-    return (
-        lower * at_lo + upper * (n - below_hi) + (prefix[below_hi] - prefix[at_lo]) - lam * free
-    )
+    x = y - lam
+    np.maximum(x, lower, out=x)
+    np.minimum(x, upper, out=x)
+    return x
 
 
 def _shift_for_total(y: Array, lower: float, upper: float, total: float) -> float:
-    ys = np.sort(y)
-    prefix = np.concatenate(([0.0], np.cumsum(ys)))
-    breaks = np.concatenate((ys - upper, ys - lower))
-    cand = np.unique(np.concatenate(([0.0], breaks[breaks > 0.0])))
-    sums = _clipped_sums(ys, prefix, lower, upper, cand)
-    # sums decreases with lam; sums[0] > total because the plain clip broke the total.
-    j = int(np.searchsorted(-sums, -total, side="right")) - 1
-    if j >= cand.size - 1:
-        return float(cand[-1])
-    slope = (sums[j] - sums[j + 1]) / (cand[j + 1] - cand[j])
-    return float(cand[j] + (sums[j] - total) / slope)
-
+    tol = 1e-13 * max(1.0, abs(total), float(np.abs(y).max()) * y.size)
+    a, b = 0.0, float(y.max()) - lower  # sum(a) > total >= sum(b) = n * lower
+    lam = a
+    z = np.empty_like(y)
+    for _ in range(200):
+        np.subtract(y, lam, out=z)
+        free = int(np.count_nonzero((z > lower) & (z < upper)))
+        np.maximum(z, lower, out=z)
+        np.minimum(z, upper, out=z)
+        excess = float(z.sum()) - total
+        if abs(excess) <= tol:
+            return lam
+        if excess > 0:
+            a = lam
+        else:
+            b = lam
+        if b - a <= 1e-15 * max(1.0, abs(b)):
+            return b
+        nxt = lam + excess / free if free else -1.0
+        lam = nxt if a < nxt < b else 0.5 * (a + b)
+    return b
 
 def project_common(y: Array, lower: float, upper: float) -> Array:
     """Nearest point to ``y`` where all entries are equal and within bounds: the clipped mean."""

@@ -93,15 +93,14 @@ class CostModel:
         self.li_price = np.array([s.price for s in specs if isinstance(s, LinearUtility)])
         self.lg_weight = np.array([s.weight for s in specs if isinstance(s, LogUtility)])
         self.lg_offset = np.array([s.offset for s in specs if isinstance(s, LogUtility)])
+        self._q_curv = 2.0 * self.q_weight
+        self._q_curv_t = self._q_curv * self.q_target
+        self.only_quadratic = self.has_q and not (self.has_li or self.has_lg)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CostModel) and self.specs == other.specs
 
     __hash__ = None  # type: ignore[assignment]
-
-    @property
-    def only_quadratic(self) -> bool:
-        return self.has_q and not (self.has_li or self.has_lg)
 
     def costs(self, x: Array) -> Array:
         """Each operator's cost U_i(x_i)."""
@@ -115,14 +114,26 @@ class CostModel:
         return out
 
     def value(self, x: Array) -> float:
-        """Sum of the operators' costs."""
-        return float(self.costs(x).sum())
+        """Sum of the operators' costs (dot products: no per-operator temporary)."""
+        total = 0.0
+        if self.has_q:
+            d = x[self.q] - self.q_target
+            total += float((self.q_weight * d) @ d)
+        if self.has_li:
+            total += float(self.li_price @ x[self.li])
+        if self.has_lg:
+            total -= float(self.lg_weight @ np.log(self.lg_offset + x[self.lg]))
+        return total
 
     def grad(self, x: Array) -> Array:
         """dU_i/dx_i for every operator (each cost depends on its own value only)."""
+        if self.only_quadratic:  # the common case, in two vector operations
+            g = self._q_curv * x
+            g -= self._q_curv_t
+            return g
         out = np.empty(self.n)
         if self.has_q:
-            out[self.q] = 2.0 * self.q_weight * (x[self.q] - self.q_target)
+            out[self.q] = self._q_curv * x[self.q] - self._q_curv_t
         if self.has_li:
             out[self.li] = self.li_price
         if self.has_lg:

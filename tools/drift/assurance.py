@@ -85,7 +85,7 @@ def _evaluate_sub(
         value = float(series[name][-1])
         results.append(KpiResult(
             subservice=sub.name, kpi=name, value=value, target=target.describe(), p9=p9, p3=p3,
-            label=f"{P9_LABELS[p9]} ({P3_LABELS[p3]})",
+            label=f"{P9_LABELS[p9]}, {P3_LABELS[p3]}",
             delta=float(ev.delta[-1, i]), gradient=float(grad[-1, i]),
             raw_gradient=float(ev.raw_gradient[-1, i]),
             scaled_gradient=float(ev.scaled_gradient[-1, i]),

@@ -26,6 +26,8 @@ class OperatorSpec(Strict):
     personality: Personality = Personality.NORMAL
     guidance: Guidance = Guidance.SOFT
     model: str | None = None
+    # The least this operator can accept; a cell that cannot carry it voids the topic.
+    minimum: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 class MediatorSpec(Strict):

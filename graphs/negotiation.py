@@ -50,6 +50,7 @@ class NegotiationState(TypedDict, total=False):
 
 class OperatorTask(TypedDict):
     scenario: dict[str, Any]
+    capacity: float | None
     op_id: str
     round: int
     previous: float | None
@@ -86,12 +87,30 @@ def _emit(event: dict[str, Any]) -> None:
         pass
 
 
+def effective_topic(scenario: Scenario, capacity: float | None) -> dict[str, Any]:
+    """The topic re-targeted to what the cell can carry (its upper bound capped by capacity)."""
+    topic = scenario.topic.model_dump(mode="json")
+    if capacity is not None and scenario.topic.lower < capacity < scenario.topic.upper:
+        topic["upper"] = capacity
+    return topic
+
+
+def _capacity(state: NegotiationState) -> float | None:
+    return ((state.get("extras") or {}).get("observation") or {}).get("capacity_mbps")
+
+
+def _emit_halt(update: dict[str, Any]) -> None:
+    if update.get("status") == "halted":
+        _emit({"event": "halt", "reason": update.get("reason", "")})
+
+
 def _turn(scenario: Scenario, agent: str, role: str, round_: int, spec: dict[str, Any],
-          model: str, inbox: dict[str, Any], previous: float | None = None) -> AgentTurn:
+          model: str, inbox: dict[str, Any], previous: float | None = None,
+          capacity: float | None = None) -> AgentTurn:
     return AgentTurn(
         agent=agent, role=role,  # type: ignore[typeddict-item]
         round=round_, max_rounds=scenario.rounds, epsilon=scenario.epsilon,
-        topic=scenario.topic.model_dump(mode="json"), spec=spec, model=model,
+        topic=effective_topic(scenario, capacity), spec=spec, model=model,
         seed=scenario.seed, previous=previous, inbox=inbox,
         context={}, messages=[], attempts=[], retry_error=None, decision=None, flags=[], usage={},
     )
@@ -113,6 +132,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         update: dict[str, Any] = {"round": 1, "status": "running", "reason": "", "extras": {}}
         if deps.before_round:
             update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
+            _emit_halt(update)
         _emit({"event": "start", "scenario": scenario.name, "operators": [o.id for o in scenario.operators]})
         return update
 
@@ -124,7 +144,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         feedback = state.get("feedback") or {}
         return [
             Send("operator", OperatorTask(
-                scenario=state["scenario"], op_id=op.id, round=state["round"],
+                scenario=state["scenario"], capacity=_capacity(state), op_id=op.id, round=state["round"],
                 previous=last[op.id]["value"] if op.id in last else None,
                 feedback=feedback.get(op.id),
                 others={o: {"value": p["value"], "reasoning": p["reasoning"]}
@@ -138,7 +158,8 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         spec = scenario.operator(task["op_id"])
         turn = _turn(scenario, spec.id, "operator", task["round"], spec.model_dump(mode="json"),
                      spec.model or scenario.model,
-                     {"feedback": task["feedback"], "others": task["others"]}, task["previous"])
+                     {"feedback": task["feedback"], "others": task["others"]}, task["previous"],
+                     task["capacity"])
         result = run_turn("operator", turn)
         decision = dict(result["decision"])
         decision["flags"] = result.get("flags", [])
@@ -173,7 +194,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 "declared": {op.id: op.utility.model_dump(mode="json") for op in scenario.operators},
             }
             turn = _turn(scenario, MEDIATOR_ID, "mediator", round_, spec,
-                         scenario.mediator.model or scenario.model, inbox)
+                         scenario.mediator.model or scenario.model, inbox, capacity=_capacity(state))
             result = run_turn("mediator", turn)
             decision = result["decision"]
             record["mediator"] = {**decision, "flags": result.get("flags", [])}
@@ -184,14 +205,17 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                "mediator_value": (record.get("mediator") or {}).get("mediator_value")})
         update["history"] = [record]
         if update.get("round") and deps.before_round and update.get("status", "running") == "running":
-            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
+            hook = deps.before_round(scenario, {**state, **update})  # type: ignore[typeddict-item]
+            update["flags"] = update.get("flags", []) + hook.pop("flags", [])
+            update.update(hook)
+            _emit_halt(update)
         return update
 
     def finish(state: NegotiationState) -> dict[str, Any]:
         scenario = Scenario.model_validate(state["scenario"])
-        update: dict[str, Any] = {"extras": {"optimum": _optimum(scenario, state)}}
-        if deps.on_finish:
-            update = merge_dicts(update, deps.on_finish(scenario, state))
+        extras: dict[str, Any] = {"optimum": _optimum(scenario, state)}
+        update: dict[str, Any] = deps.on_finish(scenario, state) if deps.on_finish else {}
+        update["extras"] = {**extras, **update.get("extras", {})}
         _emit({"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")})
         return update
 
@@ -210,7 +234,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
 
 def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
     """The theoretical consensus and how far each operator's final value ended from it."""
-    capacity = ((state.get("extras") or {}).get("observation") or {}).get("capacity_mbps")
+    capacity = _capacity(state)
     reference = theoretical_consensus([op.utility for op in scenario.operators], scenario.topic, capacity)
     final = {op: p["value"] for op, p in (state.get("proposals") or {}).items()}
     return {**reference, **final_errors(final, reference["consensus"])}

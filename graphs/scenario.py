@@ -31,7 +31,8 @@ class NetworkSpec(Strict):
     layers: int = Field(1, ge=1, le=8)
     cqi: int = Field(15, ge=0, le=15)
     trace: str | None = None  # a Raca et al. CSV, or "synthetic"
-    prometheus_url: str | None = None
+    prometheus_url: str | None = None  # read the cell through PromQL instead of the driver
+    driver_url: str | None = None  # a `maestro ran serve` endpoint instead of the in-process emulator
     enforce: bool = True
 
 

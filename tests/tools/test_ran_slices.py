@@ -126,6 +126,8 @@ def test_policy_for_throughput_refuses_with_reason():
         policy_for_throughput(CELL, 0, {"a": 1})
     with pytest.raises(ValueError, match=r"demands_mbps\['a'\]"):
         policy_for_throughput(CELL, 12, {"a": -3})
+    with pytest.raises(ValueError, match="cqi"):
+        policy_for_throughput(CELL, 16, {})
 
 
 def test_sla_use_case_fits_at_high_cqi_not_at_low():

@@ -150,6 +150,7 @@ def policy_for_throughput(
     naming the slice or the total when the cell cannot carry it.
     """
     n_prb = cell.n_prb
+    full = throughput_mbps(cell, cqi)  # also validates cqi
     needs: dict[str, int] = {}
     for slice_id, mbps in demands_mbps.items():
         if not isinstance(mbps, int | float | np.number) or not math.isfinite(mbps) or mbps < 0:
@@ -170,9 +171,9 @@ def policy_for_throughput(
         parts = ", ".join(f"{sid} {demands_mbps[sid]:g} Mbps = {r}%" for sid, r in ratios.items())
         raise InfeasibleRequest(
             f"the slices need {total}% of the PRBs together at CQI {cqi} ({parts}); "
-            f"the cell carries {throughput_mbps(cell, cqi):.2f} Mbps in total",
+            f"the cell carries {full:.2f} Mbps in total",
             requested_mbps=float(sum(demands_mbps.values())),
-            available_mbps=throughput_mbps(cell, cqi),
+            available_mbps=full,
         )
     return SlicePolicy(
         slices=[

@@ -15,6 +15,15 @@ import typer
 
 from maestro.cli.common import UserError, console
 
+try:  # typer >= 0.29 ships its own copy of click; older ones use click itself
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover
+    _typer_click = click.exceptions  # type: ignore[assignment]
+
+CLICK_ERRORS = (click.exceptions.ClickException, _typer_click.ClickException)
+ABORTS = (click.exceptions.Abort, typer.Abort)
+EXITS = (click.exceptions.Exit, typer.Exit)
+
 SUBCOMMAND_MODULES = ("negotiate", "models", "scenario", "optimize", "drift", "ran")
 
 app = typer.Typer(
@@ -47,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Abort:
+    except ABORTS:
         console.print("aborted")
         return 130
-    except click.exceptions.ClickException as exc:
+    except EXITS as exc:
+        return int(exc.exit_code)
+    except CLICK_ERRORS as exc:  # bad arguments: click's one-line usage error, exit 2
         exc.show()
-        return exc.exit_code
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130

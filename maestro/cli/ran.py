@@ -129,6 +129,7 @@ def serve_cmd(
     from maestro.tools.ran import (
         RanEmulator,
         TraceFormatError,
+        bind_socket,
         load_raca_trace,
         serve,
     )
@@ -154,19 +155,25 @@ def serve_cmd(
         else f"fixed CQI {cqi}" if cqi is not None else f"synthetic trace (seed {seed})"
     )
     pace = "manual clock (POST /advance)" if speed == 0 else f"replay at {speed:g}x"
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        raise UserError(
+            f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    bound = sock.getsockname()[1]
     console.print(
-        f"RAN emulator: {cell.n_prb} PRB, {source}, {pace}; serving http://{host}:{port} "
+        f"RAN emulator: {cell.n_prb} PRB, {source}, {pace}; serving http://{host}:{bound} "
         "(GET /state, /metrics; POST /policy, /cell, /demand, /advance). Ctrl-C stops.",
         highlight=False,
     )
     if speed > 0:
         emulator.start(speed=speed)
     try:
-        serve(emulator, host=host, port=port)
-    except OSError as exc:
-        raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        serve(emulator, sock=sock)
     finally:
         emulator.stop()
+        sock.close()
 
 
 def register(app: typer.Typer) -> None:

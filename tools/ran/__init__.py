@@ -39,7 +39,7 @@ from .nr_tables import (
     mcs_entry,
 )
 from .promql import PromQLClient, PromQLError, observe_prometheus
-from .server import METRIC_NAMES, RanServer, create_app, serve
+from .server import METRIC_NAMES, RanServer, bind_socket, create_app, serve
 from .slices import (
     SlicePolicy,
     SliceRatio,
@@ -75,6 +75,7 @@ __all__ = [
     "TddPattern",
     "TraceFormatError",
     "allocate_prbs",
+    "bind_socket",
     "capacity_table",
     "cqi_entry",
     "cqi_to_mcs",

@@ -242,10 +242,18 @@ def _config(driver: RanDriver, log_level: str) -> uvicorn.Config:
 
 
 def serve(
-    driver: RanDriver, host: str = "127.0.0.1", port: int = 8080, log_level: str = "warning"
+    driver: RanDriver,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve `driver` until interrupted (raises OSError if the address is unavailable)."""
-    sock = bind_socket(host, port)
+    """Serve `driver` until interrupted (raises OSError if the address is unavailable).
+
+    Pass an already listening `sock` (from `bind_socket`) to learn the port before serving.
+    """
+    if sock is None:
+        sock = bind_socket(host, port)
     try:
         uvicorn.Server(_config(driver, log_level)).run(sockets=[sock])
     finally:

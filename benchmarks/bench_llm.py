@@ -75,7 +75,8 @@ def bench(model_id: str, repeats: int, gen_tokens: int) -> dict[str, float]:
         warm.append(seconds)
 
     runnable = bind_json_schema(model, SCHEMA, "proposal")
-    short: list[BaseMessage] = [HumanMessage("Propose a cell throughput in Mbps as JSON with a reason.")]
+    ask = "Propose a cell throughput in Mbps as JSON with a reason."
+    short: list[BaseMessage] = [HumanMessage(ask)]
     gen_rates = []
     for r in range(repeats):
         model.llama.reset()

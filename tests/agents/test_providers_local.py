@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from maestro.agents.providers import (
     ContextOverflowError,
     ModelOptions,
+    ProviderUnavailableError,
     UnknownModelError,
     bind_json_schema,
     load_chat_model,
@@ -43,8 +45,6 @@ PROMPT = [
 ]
 
 OPTIONS = ModelOptions(n_ctx=2048, max_tokens=128, temperature=0.8, seed=7)
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,7 @@ def test_openai_json_schema_form_is_translated_for_llama_cpp() -> None:
 # --- the real model -----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_json_under_a_schema_parses_ten_times_out_of_ten(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     parsed = [
@@ -93,6 +94,7 @@ def test_json_under_a_schema_parses_ten_times_out_of_ten(model: LocalChatModel) 
     assert len(parsed) == 10
 
 
+@pytest.mark.integration
 def test_same_seed_same_reply_and_seeds_vary_the_sample(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     first = runnable.invoke(PROMPT, seed=11).content
@@ -102,6 +104,7 @@ def test_same_seed_same_reply_and_seeds_vary_the_sample(model: LocalChatModel) -
     assert len(replies) > 1  # at temperature 0.8 the seed really drives sampling
 
 
+@pytest.mark.integration
 def test_usage_and_metadata_are_reported(model: LocalChatModel) -> None:
     reply = bind_json_schema(model, SCHEMA, "proposal").invoke(PROMPT)
     assert isinstance(reply, AIMessage)
@@ -112,12 +115,14 @@ def test_usage_and_metadata_are_reported(model: LocalChatModel) -> None:
     assert reply.response_metadata["finish_reason"] in ("stop", "length")
 
 
+@pytest.mark.integration
 def test_max_tokens_limits_the_reply(model: LocalChatModel) -> None:
     reply = model.invoke(PROMPT, max_tokens=5)
     assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] <= 5
     assert reply.response_metadata["finish_reason"] == "length"
 
 
+@pytest.mark.integration
 def test_the_model_file_is_loaded_once_and_shared(model: LocalChatModel) -> None:
     again = make_local_model("", OPTIONS)
     alias = load_chat_model("local:smollm2-135m", OPTIONS)
@@ -128,6 +133,7 @@ def test_the_model_file_is_loaded_once_and_shared(model: LocalChatModel) -> None
     assert other_ctx.llama is not model.llama  # a different context size is another object
 
 
+@pytest.mark.integration
 def test_concurrent_threads_share_the_model_safely(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     results: dict[int, Proposal] = {}
@@ -149,6 +155,7 @@ def test_concurrent_threads_share_the_model_safely(model: LocalChatModel) -> Non
     assert sorted(results) == [0, 1, 2, 3]
 
 
+@pytest.mark.integration
 def test_context_overflow_is_a_clear_error_and_the_model_survives() -> None:
     small = make_local_model("", OPTIONS.model_copy(update={"n_ctx": 512}))
     long_prompt = [HumanMessage("capacity throughput negotiation " * 400)]
@@ -157,6 +164,7 @@ def test_context_overflow_is_a_clear_error_and_the_model_survives() -> None:
     assert small.invoke(PROMPT, max_tokens=8).content  # still usable afterwards
 
 
+@pytest.mark.integration
 def test_bad_paths_and_ids_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(UnknownModelError, match="model file not found"):
         make_local_model(str(tmp_path / "missing.gguf"))
@@ -170,6 +178,7 @@ def test_bad_paths_and_ids_give_clear_errors(tmp_path: Path) -> None:
         make_local_model(str(broken))
 
 
+@pytest.mark.integration
 def test_gemma_base_model_answers_json_with_system_text_merged(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -184,3 +193,13 @@ def test_gemma_base_model_answers_json_with_system_text_merged(
     reply = bind_json_schema(gemma, tight, "proposal").invoke(PROMPT)
     Proposal.model_validate_json(str(reply.content))
     assert reply.response_metadata["model_name"] == "local:gemma-3-270m"
+
+
+def test_missing_llama_cpp_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "any.gguf"
+    model.write_bytes(b"GGUF" + b"\0" * 64)
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` fail
+    with pytest.raises(ProviderUnavailableError, match="pip install llama-cpp-python"):
+        make_local_model(str(model))

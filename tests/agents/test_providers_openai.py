@@ -179,15 +179,19 @@ def test_local_server_gets_a_placeholder_key(monkeypatch: pytest.MonkeyPatch) ->
     assert model.openai_api_key.get_secret_value() == PLACEHOLDER_KEY
     assert model.openai_api_base == "http://127.0.0.1:9/v1"
     assert model.resolved_method() == "json_object"
-    assert model.extra_body == {"max_tokens": 256}  # what llama.cpp's server honours
+    assert model.extra_body == {"max_tokens": ModelOptions().max_tokens}  # llama.cpp honours it
     assert model.max_tokens is None  # so no max_completion_tokens is sent
 
 
-def test_openai_host_uses_json_schema_and_max_completion_tokens() -> None:
-    model = make_openai_model("gpt-4o-mini", ModelOptions(openai_api_key="sk-test", seed=5))
+def test_openai_host_uses_json_schema_and_max_completion_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    settings = ModelOptions(openai_api_key="sk-test", seed=5, max_tokens=300, max_retries=4)
+    model = make_openai_model("gpt-4o-mini", settings)
     assert model.resolved_method() == "json_schema"
-    assert model.max_tokens == 256 and model.extra_body is None
-    assert model.seed == 5 and model.max_retries == 2
+    assert model.max_tokens == 300 and model.extra_body is None
+    assert model.seed == 5 and model.max_retries == 4
 
 
 def test_bad_base_url_names_the_setting() -> None:

@@ -18,7 +18,8 @@ from maestro.agents.prompting import fmt, personality_text, render
 from maestro.agents.providers import FACTS_KEY, bind_json_schema
 from maestro.agents.turn import AgentTurn, Unit
 
-REASONING_MAX = 160
+REASONING_MAX = 120  # bounded strings keep grammar-constrained replies short and parseable
+SENTENCE_MAX = 100
 UNIT_ORDER = ("extraction", "arbitral", "regulatory", "observability", "optimizer")
 
 
@@ -36,7 +37,7 @@ def operator_schema(topic: Topic) -> dict[str, Any]:
 
 
 def mediator_schema(operator_ids: list[str]) -> dict[str, Any]:
-    sentence = {"type": "string", "minLength": 1, "maxLength": REASONING_MAX}
+    sentence = {"type": "string", "minLength": 1, "maxLength": SENTENCE_MAX}
     return {
         "type": "object",
         "properties": {
@@ -98,13 +99,11 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
             operator_ids=", ".join(sorted(turn["inbox"]["proposals"])),
         )
     else:
-        target = facts.get("target", (topic.lower + topic.upper) / 2)
         system = render(
             "operator_system.txt",
             display_name=spec["display_name"],
             objective=spec["objective"],
             business_intent=spec.get("business_intent") or "none stated",
-            preferred=fmt(target),
             unit=topic.unit,
             personality=personality,
         )

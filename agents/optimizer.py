@@ -116,11 +116,11 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     if guidance is Guidance.NONE:
         return {"context": {"optimizer": contribution([], optimizer_value=value)}}
     if guidance is Guidance.HARD:
-        line = (f"The optimizer's proposal is {fmt(value)} {topic.unit}. It is binding: your value "
-                "must equal it; explain it in your reasoning.")
+        line = (f"Binding optimizer decision: {fmt(value)} {topic.unit}, the best value for your "
+                "costs given the mediator's feedback. Propose exactly this value.")
     else:
-        line = (f"The optimizer suggests {fmt(value)} {topic.unit}. This is advice: you may choose "
-                "another value, but then say why in your reasoning.")
+        line = (f"Optimizer advice: {fmt(value)} {topic.unit}, the best value for your costs given "
+                "the mediator's feedback. Follow it, or give your reason for another value.")
     return {"context": {"optimizer": contribution([line], optimizer_value=value, suggested=value)}}
 
 

@@ -134,7 +134,9 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
         attempts = turn.get("attempts") or []
         if turn.get("retry_error") and attempts:
             messages.append({"role": "assistant", "content": attempts[-1].get("text") or ""})
-            messages.append({"role": "user", "content": render("retry.txt", error=turn["retry_error"])})
+            messages.append(
+                {"role": "user", "content": render("retry.txt", error=turn["retry_error"])}
+            )
         _, facts = situation(turn)
         model = pool.get(turn["model"])
         runnable = bind_json_schema(model, schema_for(turn), f"{turn['role']}_reply")
@@ -143,9 +145,14 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
         tokens_in = tokens_out = 0
         try:
             reply = runnable.invoke(to_langchain(messages, facts))
-            attempt["text"] = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+            attempt["text"] = (
+                reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+            )
             usage = getattr(reply, "usage_metadata", None) or {}
-            tokens_in, tokens_out = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+            tokens_in, tokens_out = (
+                int(usage.get("input_tokens", 0)),
+                int(usage.get("output_tokens", 0)),
+            )
         except Exception as exc:  # any endpoint failure is one failed attempt, never a crash
             attempt["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         seconds = time.perf_counter() - started

@@ -66,7 +66,11 @@ def _mediator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
 def make_extraction_unit() -> Unit:
     def extraction(turn: AgentTurn) -> dict[str, Any]:
         topic = Topic.model_validate(turn["topic"])
-        view = _mediator_view(turn, topic) if turn["role"] == "mediator" else _operator_view(turn, topic)
+        view = (
+            _mediator_view(turn, topic)
+            if turn["role"] == "mediator"
+            else _operator_view(turn, topic)
+        )
         return {"context": {"extraction": view}}
 
     return Unit("extraction", extraction)

@@ -36,9 +36,16 @@ def make_observability_unit(observer: Observer) -> Unit:
             return {"flags": [flag(turn, "topic_void", f"network state unavailable: {exc}")]}
         if obs is None:
             return {}
-        return {"context": {"observability": contribution(
-            observation_lines(obs, topic),
-            capacity=obs.capacity_mbps, demand=obs.demand_mbps, cell_on=obs.on, cqi=obs.cqi,
-        )}}
+        return {
+            "context": {
+                "observability": contribution(
+                    observation_lines(obs, topic),
+                    capacity=obs.capacity_mbps,
+                    demand=obs.demand_mbps,
+                    cell_on=obs.on,
+                    cqi=obs.cqi,
+                )
+            }
+        }
 
     return Unit("observability", observability)

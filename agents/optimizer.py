@@ -52,8 +52,12 @@ def consensus_problem(
 ) -> ConsensusProblem:
     cap = capacity if capacity is not None and capacity > topic.lower else None
     return ConsensusProblem(
-        [parse_utility(u) for u in utilities], topic.lower, topic.upper,
-        common=True, capacity=cap, agreement_weight=agreement_weight,
+        [parse_utility(u) for u in utilities],
+        topic.lower,
+        topic.upper,
+        common=True,
+        capacity=cap,
+        agreement_weight=agreement_weight,
     )
 
 
@@ -78,12 +82,21 @@ def theoretical_consensus(
 
 
 def local_proposal(
-    utility: Any, topic: Topic, point: float | None, price: float | None, weight: float,
-    capacity: float | None = None, start: float | None = None,
+    utility: Any,
+    topic: Topic,
+    point: float | None,
+    price: float | None,
+    weight: float,
+    capacity: float | None = None,
+    start: float | None = None,
 ) -> float:
     """Eq. 1 on the operator's own view (see module docstring), projected on the bounds."""
     spec = parse_utility(utility)
-    hi = min(topic.upper, capacity) if capacity is not None and capacity > topic.lower else topic.upper
+    hi = (
+        min(topic.upper, capacity)
+        if capacity is not None and capacity > topic.lower
+        else topic.upper
+    )
     lo = topic.lower
     costs = CostModel([spec])
     if point is None:
@@ -109,18 +122,27 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     spec = turn["spec"]
     feedback = (turn.get("inbox") or {}).get("feedback") or {}
     value = local_proposal(
-        spec["utility"], topic, feedback.get("target_value"), feedback.get("price"),
-        float(feedback.get("agreement_weight") or 1.0), _capacity(turn), turn.get("previous"),
+        spec["utility"],
+        topic,
+        feedback.get("target_value"),
+        feedback.get("price"),
+        float(feedback.get("agreement_weight") or 1.0),
+        _capacity(turn),
+        turn.get("previous"),
     )
     guidance = Guidance(spec.get("guidance", "soft"))
     if guidance is Guidance.NONE:
         return {"context": {"optimizer": contribution([], optimizer_value=value)}}
     if guidance is Guidance.HARD:
-        line = (f"Binding optimizer decision: {fmt(value)} {topic.unit}, the best value for your "
-                "costs given the mediator's feedback. Propose exactly this value.")
+        line = (
+            f"Binding optimizer decision: {fmt(value)} {topic.unit}, the best value for your "
+            "costs given the mediator's feedback. Propose exactly this value."
+        )
     else:
-        line = (f"Optimizer advice: {fmt(value)} {topic.unit}, the best value for your costs given "
-                "the mediator's feedback. Follow it, or give your reason for another value.")
+        line = (
+            f"Optimizer advice: {fmt(value)} {topic.unit}, the best value for your costs given "
+            "the mediator's feedback. Follow it, or give your reason for another value."
+        )
     return {"context": {"optimizer": contribution([line], optimizer_value=value, suggested=value)}}
 
 
@@ -134,12 +156,18 @@ def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     point = reference["consensus"]
     grads = CostModel([parse_utility(declared[i]) for i in ids]).grad(np.full(len(ids), point))
     prices = {op: float(-g) for op, g in zip(ids, grads, strict=True)}
-    line = (f"The optimizer's theoretical consensus over the declared objectives is "
-            f"{fmt(point)} {topic.unit}: steer every operator towards it.")
+    line = (
+        f"The optimizer's theoretical consensus over the declared objectives is "
+        f"{fmt(point)} {topic.unit}: steer every operator towards it."
+    )
     weight = float(turn["spec"].get("agreement_weight", 1.0))
-    return {"context": {"optimizer": contribution(
-        [line], mediator_value=point, prices=prices, agreement_weight=weight
-    )}}
+    return {
+        "context": {
+            "optimizer": contribution(
+                [line], mediator_value=point, prices=prices, agreement_weight=weight
+            )
+        }
+    }
 
 
 def make_optimizer_unit() -> Unit:
@@ -153,7 +181,10 @@ def make_optimizer_unit() -> Unit:
 
 def final_errors(final: dict[str, float], consensus: float) -> dict[str, Any]:
     distance = {op: abs(v - consensus) for op, v in final.items()}
-    return {"distance": distance, "mae": float(np.mean(list(distance.values()))) if distance else 0.0}
+    return {
+        "distance": distance,
+        "mae": float(np.mean(list(distance.values()))) if distance else 0.0,
+    }
 
 
 __all__ = [

@@ -46,7 +46,9 @@ def parse_json_object(text: str | None) -> dict[str, Any]:
     return data
 
 
-def check_operator_reply(text: str | None, topic: Topic, reasoning_max: int = 600) -> dict[str, Any]:
+def check_operator_reply(
+    text: str | None, topic: Topic, reasoning_max: int = 600
+) -> dict[str, Any]:
     """Return {"value", "unit", "reasoning"} or raise ReplyError saying what is wrong."""
     data = parse_json_object(text)
     missing = [k for k in ("value", "unit", "reasoning") if k not in data]
@@ -54,7 +56,9 @@ def check_operator_reply(text: str | None, topic: Topic, reasoning_max: int = 60
         raise ReplyError(f"missing field(s): {', '.join(missing)}")
     value = data["value"]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ReplyError(f"'value' must be a number, got {type(value).__name__} {str(value)[:40]!r}")
+        raise ReplyError(
+            f"'value' must be a number, got {type(value).__name__} {str(value)[:40]!r}"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise ReplyError("'value' must be a finite number")
@@ -71,14 +75,20 @@ def check_operator_reply(text: str | None, topic: Topic, reasoning_max: int = 60
     return {"value": value, "unit": topic.unit, "reasoning": reasoning.strip()[:reasoning_max]}
 
 
-def check_mediator_reply(text: str | None, operator_ids: list[str]) -> tuple[str, dict[str, str], list[str]]:
+def check_mediator_reply(
+    text: str | None, operator_ids: list[str]
+) -> tuple[str, dict[str, str], list[str]]:
     """Return (summary, feedback per operator, operators whose feedback was missing)."""
     data = parse_json_object(text)
     summary = data.get("summary")
     feedback = data.get("feedback")
     if not isinstance(summary, str) or not isinstance(feedback, dict):
         raise ReplyError("reply must have a string 'summary' and an object 'feedback'")
-    good = {op: msg.strip()[:600] for op, msg in feedback.items() if op in operator_ids and isinstance(msg, str) and msg.strip()}
+    good = {
+        op: msg.strip()[:600]
+        for op, msg in feedback.items()
+        if op in operator_ids and isinstance(msg, str) and msg.strip()
+    }
     missing = [op for op in operator_ids if op not in good]
     if len(missing) == len(operator_ids):
         raise ReplyError(f"'feedback' needs one sentence for each of: {', '.join(operator_ids)}")
@@ -110,15 +120,22 @@ def _validate_operator(turn: AgentTurn) -> dict[str, Any]:
         if last.get("error"):
             flags.append(flag(turn, "model_error", last["error"]))
             raise ReplyError(f"the model call failed ({last['error'][:120]})")
-        decision: dict[str, Any] = {**check_operator_reply(last.get("text"), topic), "source": "llm"}
+        decision: dict[str, Any] = {
+            **check_operator_reply(last.get("text"), topic),
+            "source": "llm",
+        }
         if len(attempts) > 1:
             decision["source"] = "llm_retry"
     except ReplyError as exc:
         if len(attempts) < MAX_ATTEMPTS:
-            flags.append(flag(turn, "invalid_output", f"attempt {len(attempts)}: {exc}; asked again"))
+            flags.append(
+                flag(turn, "invalid_output", f"attempt {len(attempts)}: {exc}; asked again")
+            )
             return {"retry_error": str(exc), "flags": flags}
         value, code = _fallback(turn, facts)
-        flags.append(flag(turn, code, f"reply rejected twice ({exc}); using {value:g} {topic.unit}"))
+        flags.append(
+            flag(turn, code, f"reply rejected twice ({exc}); using {value:g} {topic.unit}")
+        )
         decision = {
             "value": value,
             "unit": topic.unit,
@@ -126,13 +143,24 @@ def _validate_operator(turn: AgentTurn) -> dict[str, Any]:
             "source": code.removeprefix("fallback_"),
         }
     if _INJECTION.search(decision["reasoning"]):
-        flags.append(flag(turn, "suspicious_reasoning", "reasoning reads like an instruction to other agents"))
+        flags.append(
+            flag(
+                turn, "suspicious_reasoning", "reasoning reads like an instruction to other agents"
+            )
+        )
     suggested = facts.get("suggested")
     guidance = Guidance(turn["spec"].get("guidance", "soft"))
-    if guidance is Guidance.HARD and suggested is not None and abs(decision["value"] - suggested) > HARD_TOLERANCE:
+    if (
+        guidance is Guidance.HARD
+        and suggested is not None
+        and abs(decision["value"] - suggested) > HARD_TOLERANCE
+    ):
         flags.append(
-            flag(turn, "hard_guidance_override",
-                 f"LLM proposed {decision['value']:g}; hard guidance sets the optimizer's {suggested:g}")
+            flag(
+                turn,
+                "hard_guidance_override",
+                f"LLM proposed {decision['value']:g}; hard guidance sets the optimizer's {suggested:g}",
+            )
         )
         decision["llm_value"] = decision["value"]
         decision["value"] = float(suggested)
@@ -161,22 +189,44 @@ def _validate_mediator(turn: AgentTurn) -> dict[str, Any]:
         summary, messages, missing = check_mediator_reply(last.get("text"), operator_ids)
     except ReplyError as exc:
         if len(attempts) < MAX_ATTEMPTS:
-            flags.append(flag(turn, "invalid_output", f"attempt {len(attempts)}: {exc}; asked again"))
+            flags.append(
+                flag(turn, "invalid_output", f"attempt {len(attempts)}: {exc}; asked again")
+            )
             return {"retry_error": str(exc), "flags": flags}
-        summary, messages, missing = "The mediator's reply was invalid; numeric guidance only.", {}, operator_ids
+        summary, messages, missing = (
+            "The mediator's reply was invalid; numeric guidance only.",
+            {},
+            operator_ids,
+        )
     if missing:
-        flags.append(flag(turn, "missing_feedback", f"no usable feedback for {', '.join(missing)}; numeric guidance given"))
+        flags.append(
+            flag(
+                turn,
+                "missing_feedback",
+                f"no usable feedback for {', '.join(missing)}; numeric guidance given",
+            )
+        )
     tolerance = float(turn["epsilon"]) / 2
     feedback = {}
     for op in operator_ids:
         way = direction(proposals[op], point, tolerance)
         text = messages.get(op) or (
-            f"Please {way} your proposal towards {point:g}." if way != "hold" and point is not None else "Please hold your proposal."
+            f"Please {way} your proposal towards {point:g}."
+            if way != "hold" and point is not None
+            else "Please hold your proposal."
         )
-        feedback[op] = {"message": text, "direction": way, "target_value": point,
-                        "price": (facts.get("prices") or {}).get(op),
-                        "agreement_weight": facts.get("agreement_weight")}
-    return {"decision": {"summary": summary, "feedback": feedback, "mediator_value": point}, "flags": flags, "retry_error": None}
+        feedback[op] = {
+            "message": text,
+            "direction": way,
+            "target_value": point,
+            "price": (facts.get("prices") or {}).get(op),
+            "agreement_weight": facts.get("agreement_weight"),
+        }
+    return {
+        "decision": {"summary": summary, "feedback": feedback, "mediator_value": point},
+        "flags": flags,
+        "retry_error": None,
+    }
 
 
 def make_validation_unit() -> Unit:

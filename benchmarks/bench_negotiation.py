@@ -47,8 +47,12 @@ def embedded_two_operators(runs: int) -> None:
         rounds.append(len(result.rounds))
         agreed += result.agreed
     print(f"two-operator negotiation, embedded model, {runs} runs:")
-    print(f"  median wall time      {statistics.median(walls):7.2f} s   (min {min(walls):.2f}, max {max(walls):.2f})")
-    print(f"  outside the model     {100 * statistics.median(shares):7.2f} %  (median share of wall time)")
+    print(
+        f"  median wall time      {statistics.median(walls):7.2f} s   (min {min(walls):.2f}, max {max(walls):.2f})"
+    )
+    print(
+        f"  outside the model     {100 * statistics.median(shares):7.2f} %  (median share of wall time)"
+    )
     print(f"  rounds                {statistics.median(rounds):7.1f}     agreed {agreed}/{runs}")
 
 

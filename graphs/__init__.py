@@ -1,30 +1,38 @@
-"""LangGraph state machines: the agent pipeline and the negotiation."""
+"""LangGraph state machines: the agent pipeline and the negotiation.
 
-from maestro.graphs.negotiation import (
-    NegotiationDeps,
-    NegotiationState,
-    build_negotiation_graph,
-    default_mediator_units,
-    default_operator_units,
-)
-from maestro.graphs.pipeline import build_agent_pipeline
-from maestro.graphs.record import NegotiationResult, RoundRecord
-from maestro.graphs.runner import arun_negotiation, run_negotiation
-from maestro.graphs.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+Names load lazily, so reading a scenario (`maestro.graphs.scenario`) does not import LangGraph.
+"""
 
-__all__ = [
-    "NegotiationDeps",
-    "NegotiationResult",
-    "NegotiationState",
-    "RoundRecord",
-    "Scenario",
-    "ScenarioError",
-    "arun_negotiation",
-    "build_agent_pipeline",
-    "build_negotiation_graph",
-    "default_mediator_units",
-    "default_operator_units",
-    "load_scenario",
-    "parse_scenario",
-    "run_negotiation",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NegotiationDeps": "maestro.graphs.negotiation",
+    "NegotiationState": "maestro.graphs.negotiation",
+    "build_negotiation_graph": "maestro.graphs.negotiation",
+    "default_mediator_units": "maestro.graphs.negotiation",
+    "default_operator_units": "maestro.graphs.negotiation",
+    "build_agent_pipeline": "maestro.graphs.pipeline",
+    "NegotiationResult": "maestro.graphs.record",
+    "RoundRecord": "maestro.graphs.record",
+    "arun_negotiation": "maestro.graphs.runner",
+    "run_negotiation": "maestro.graphs.runner",
+    "network_deps": "maestro.graphs.network",
+    "Scenario": "maestro.graphs.scenario",
+    "ScenarioError": "maestro.graphs.scenario",
+    "load_scenario": "maestro.graphs.scenario",
+    "parse_scenario": "maestro.graphs.scenario",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'maestro.graphs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -10,6 +10,7 @@ carries service intents only.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,8 +61,12 @@ class OperatorTask(TypedDict):
 
 def default_units(pool: ModelPool) -> list[Unit]:
     """Both roles run the same units; each unit reads the turn's role."""
-    return [make_extraction_unit(), make_optimizer_unit(), make_central_llm_unit(pool),
-            make_validation_unit()]
+    return [
+        make_extraction_unit(),
+        make_optimizer_unit(),
+        make_central_llm_unit(pool),
+        make_validation_unit(),
+    ]
 
 
 default_operator_units = default_units
@@ -81,10 +86,8 @@ class NegotiationDeps:
 
 
 def _emit(event: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # outside a streaming run there is nobody to tell
         get_stream_writer()(event)
-    except Exception:  # outside a streaming run there is nobody to tell
-        pass
 
 
 def effective_topic(scenario: Scenario, capacity: float | None) -> dict[str, Any]:
@@ -104,15 +107,36 @@ def _emit_halt(update: dict[str, Any]) -> None:
         _emit({"event": "halt", "reason": update.get("reason", "")})
 
 
-def _turn(scenario: Scenario, agent: str, role: str, round_: int, spec: dict[str, Any],
-          model: str, inbox: dict[str, Any], previous: float | None = None,
-          capacity: float | None = None) -> AgentTurn:
+def _turn(
+    scenario: Scenario,
+    agent: str,
+    role: str,
+    round_: int,
+    spec: dict[str, Any],
+    model: str,
+    inbox: dict[str, Any],
+    previous: float | None = None,
+    capacity: float | None = None,
+) -> AgentTurn:
     return AgentTurn(
-        agent=agent, role=role,  # type: ignore[typeddict-item]
-        round=round_, max_rounds=scenario.rounds, epsilon=scenario.epsilon,
-        topic=effective_topic(scenario, capacity), spec=spec, model=model,
-        seed=scenario.seed, previous=previous, inbox=inbox,
-        context={}, messages=[], attempts=[], retry_error=None, decision=None, flags=[], usage={},
+        agent=agent,
+        role=role,  # type: ignore[typeddict-item]
+        round=round_,
+        max_rounds=scenario.rounds,
+        epsilon=scenario.epsilon,
+        topic=effective_topic(scenario, capacity),
+        spec=spec,
+        model=model,
+        seed=scenario.seed,
+        previous=previous,
+        inbox=inbox,
+        context={},
+        messages=[],
+        attempts=[],
+        retry_error=None,
+        decision=None,
+        flags=[],
+        usage={},
     )
 
 
@@ -133,7 +157,13 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         if deps.before_round:
             update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
             _emit_halt(update)
-        _emit({"event": "start", "scenario": scenario.name, "operators": [o.id for o in scenario.operators]})
+        _emit(
+            {
+                "event": "start",
+                "scenario": scenario.name,
+                "operators": [o.id for o in scenario.operators],
+            }
+        )
         return update
 
     def fan_out(state: NegotiationState) -> list[Send] | str:
@@ -143,31 +173,57 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         last = state.get("proposals") or {}
         feedback = state.get("feedback") or {}
         return [
-            Send("operator", OperatorTask(
-                scenario=state["scenario"], capacity=_capacity(state), op_id=op.id, round=state["round"],
-                previous=last[op.id]["value"] if op.id in last else None,
-                feedback=feedback.get(op.id),
-                others={o: {"value": p["value"], "reasoning": p["reasoning"]}
-                        for o, p in last.items() if o != op.id},
-            ))
+            Send(
+                "operator",
+                OperatorTask(
+                    scenario=state["scenario"],
+                    capacity=_capacity(state),
+                    op_id=op.id,
+                    round=state["round"],
+                    previous=last[op.id]["value"] if op.id in last else None,
+                    feedback=feedback.get(op.id),
+                    others={
+                        o: {"value": p["value"], "reasoning": p["reasoning"]}
+                        for o, p in last.items()
+                        if o != op.id
+                    },
+                ),
+            )
             for op in scenario.operators
         ]
 
     def operator_turn(task: OperatorTask) -> dict[str, Any]:
         scenario = Scenario.model_validate(task["scenario"])
         spec = scenario.operator(task["op_id"])
-        turn = _turn(scenario, spec.id, "operator", task["round"], spec.model_dump(mode="json"),
-                     spec.model or scenario.model,
-                     {"feedback": task["feedback"], "others": task["others"]}, task["previous"],
-                     task["capacity"])
+        turn = _turn(
+            scenario,
+            spec.id,
+            "operator",
+            task["round"],
+            spec.model_dump(mode="json"),
+            spec.model or scenario.model,
+            {"feedback": task["feedback"], "others": task["others"]},
+            task["previous"],
+            task["capacity"],
+        )
         result = run_turn("operator", turn)
         decision = dict(result["decision"])
         decision["flags"] = result.get("flags", [])
-        _emit({"event": "proposal", "round": task["round"], "agent": spec.id,
-               "value": decision["value"], "source": decision["source"],
-               "flags": [f["code"] for f in decision["flags"]]})
-        return {"proposals": {spec.id: decision}, "flags": decision["flags"],
-                "usage": result.get("usage", {})}
+        _emit(
+            {
+                "event": "proposal",
+                "round": task["round"],
+                "agent": spec.id,
+                "value": decision["value"],
+                "source": decision["source"],
+                "flags": [f["code"] for f in decision["flags"]],
+            }
+        )
+        return {
+            "proposals": {spec.id: decision},
+            "flags": decision["flags"],
+            "usage": result.get("usage", {}),
+        }
 
     def mediator_turn(state: NegotiationState) -> dict[str, Any]:
         scenario = Scenario.model_validate(state["scenario"])
@@ -180,31 +236,63 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             record["observation"] = state["extras"]["observation"]
         update: dict[str, Any] = {}
         if spread <= scenario.epsilon:
-            update = {"status": "consensus", "consensus": fmean(values),
-                      "reason": f"proposals within {scenario.epsilon:g} {scenario.topic.unit} in round {round_}"}
+            update = {
+                "status": "consensus",
+                "consensus": fmean(values),
+                "reason": f"proposals within {scenario.epsilon:g} {scenario.topic.unit} in round {round_}",
+            }
         elif round_ >= scenario.rounds:
-            update = {"status": "round_cap", "consensus": None,
-                      "reason": f"no consensus after {round_} rounds (spread {spread:.3g} {scenario.topic.unit})"}
+            update = {
+                "status": "round_cap",
+                "consensus": None,
+                "reason": f"no consensus after {round_} rounds (spread {spread:.3g} {scenario.topic.unit})",
+            }
         else:
             spec = scenario.mediator.model_dump(mode="json")
             inbox = {
-                "proposals": {op: {"value": p["value"], "reasoning": p["reasoning"]}
-                              for op, p in proposals.items()},
+                "proposals": {
+                    op: {"value": p["value"], "reasoning": p["reasoning"]}
+                    for op, p in proposals.items()
+                },
                 # Utilities are declared to the mediator (public); business intents never are.
-                "declared": {op.id: op.utility.model_dump(mode="json") for op in scenario.operators},
+                "declared": {
+                    op.id: op.utility.model_dump(mode="json") for op in scenario.operators
+                },
             }
-            turn = _turn(scenario, MEDIATOR_ID, "mediator", round_, spec,
-                         scenario.mediator.model or scenario.model, inbox, capacity=_capacity(state))
+            turn = _turn(
+                scenario,
+                MEDIATOR_ID,
+                "mediator",
+                round_,
+                spec,
+                scenario.mediator.model or scenario.model,
+                inbox,
+                capacity=_capacity(state),
+            )
             result = run_turn("mediator", turn)
             decision = result["decision"]
             record["mediator"] = {**decision, "flags": result.get("flags", [])}
-            update = {"feedback": decision["feedback"], "round": round_ + 1,
-                      "flags": result.get("flags", []), "usage": result.get("usage", {})}
-        _emit({"event": "round", "round": round_, "spread": spread,
-               "values": {op: p["value"] for op, p in proposals.items()},
-               "mediator_value": (record.get("mediator") or {}).get("mediator_value")})
+            update = {
+                "feedback": decision["feedback"],
+                "round": round_ + 1,
+                "flags": result.get("flags", []),
+                "usage": result.get("usage", {}),
+            }
+        _emit(
+            {
+                "event": "round",
+                "round": round_,
+                "spread": spread,
+                "values": {op: p["value"] for op, p in proposals.items()},
+                "mediator_value": (record.get("mediator") or {}).get("mediator_value"),
+            }
+        )
         update["history"] = [record]
-        if update.get("round") and deps.before_round and update.get("status", "running") == "running":
+        if (
+            update.get("round")
+            and deps.before_round
+            and update.get("status", "running") == "running"
+        ):
             hook = deps.before_round(scenario, {**state, **update})  # type: ignore[typeddict-item]
             update["flags"] = update.get("flags", []) + hook.pop("flags", [])
             update.update(hook)
@@ -216,7 +304,9 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         extras: dict[str, Any] = {"optimum": _optimum(scenario, state)}
         update: dict[str, Any] = deps.on_finish(scenario, state) if deps.on_finish else {}
         update["extras"] = {**extras, **update.get("extras", {})}
-        _emit({"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")})
+        _emit(
+            {"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")}
+        )
         return update
 
     graph = StateGraph(NegotiationState)
@@ -235,7 +325,9 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
 def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
     """The theoretical consensus and how far each operator's final value ended from it."""
     capacity = _capacity(state)
-    reference = theoretical_consensus([op.utility for op in scenario.operators], scenario.topic, capacity)
+    reference = theoretical_consensus(
+        [op.utility for op in scenario.operators], scenario.topic, capacity
+    )
     final = {op: p["value"] for op, p in (state.get("proposals") or {}).items()}
     return {**reference, **final_errors(final, reference["consensus"])}
 

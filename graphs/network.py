@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from maestro.agents.observability import Observer, make_observability_unit
 from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
+from maestro.agents.observability import Observer, make_observability_unit
 from maestro.agents.optimizer import make_optimizer_unit
 from maestro.agents.turn import Unit
 from maestro.agents.validation import make_validation_unit
@@ -44,8 +44,13 @@ SLA_SLICE = "sla"
 def cell_of(network: NetworkSpec) -> CellConfig:
     try:
         base = CellConfig.oai_band78()
-        return base.model_copy(update={"bandwidth_mhz": network.bandwidth_mhz,
-                                       "scs_khz": network.scs_khz, "layers": network.layers})
+        return base.model_copy(
+            update={
+                "bandwidth_mhz": network.bandwidth_mhz,
+                "scs_khz": network.scs_khz,
+                "layers": network.layers,
+            }
+        )
     except ValueError as exc:
         raise ScenarioError(f"network: {exc}") from exc
 
@@ -96,15 +101,19 @@ def void_reason(scenario: Scenario, obs: RanObservation) -> str | None:
     short = [(op, need) for op, need in needs if need > obs.capacity_mbps]
     if short:
         op, need = max(short, key=lambda item: item[1])
-        return (f"the cell carries at most {obs.capacity_mbps:.4g} {scenario.topic.unit} but "
-                f"operator {op} cannot accept less than {need:g}")
+        return (
+            f"the cell carries at most {obs.capacity_mbps:.4g} {scenario.topic.unit} but "
+            f"operator {op} cannot accept less than {need:g}"
+        )
     if obs.capacity_mbps < scenario.topic.lower:
         return f"capacity {obs.capacity_mbps:.4g} is below the topic's lower bound {scenario.topic.lower:g}"
     return None
 
 
 def network_deps(
-    scenario: Scenario, pool: ModelPool, driver: RanDriver | None = None,
+    scenario: Scenario,
+    pool: ModelPool,
+    driver: RanDriver | None = None,
     base_dir: Path | None = None,
 ) -> tuple[NegotiationDeps, RanDriver]:
     """Deps whose units observe the cell and whose hooks check the topic and enforce the result."""
@@ -112,8 +121,13 @@ def network_deps(
     observer = make_observer(scenario, driver)
 
     def units(pool: ModelPool) -> list[Unit]:
-        return [make_extraction_unit(), make_observability_unit(observer), make_optimizer_unit(),
-                make_central_llm_unit(pool), make_validation_unit()]
+        return [
+            make_extraction_unit(),
+            make_observability_unit(observer),
+            make_optimizer_unit(),
+            make_central_llm_unit(pool),
+            make_validation_unit(),
+        ]
 
     def before_round(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
         try:
@@ -125,9 +139,12 @@ def network_deps(
         observation = obs.model_dump(mode="json")
         reason = void_reason(sc, obs)
         if reason:
-            return {"status": "halted", "reason": f"topic void: {reason}",
-                    "extras": {"observation": observation},
-                    "flags": [_flag(state, f"topic void: {reason}")]}
+            return {
+                "status": "halted",
+                "reason": f"topic void: {reason}",
+                "extras": {"observation": observation},
+                "flags": [_flag(state, f"topic void: {reason}")],
+            }
         return {"extras": {"observation": observation}}
 
     def on_finish(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
@@ -140,20 +157,34 @@ def network_deps(
             return {"extras": {"enforcement": {"ok": False, "message": str(exc)}}}
         slice_state = outcome.state.slices.get(SLA_SLICE)
         policy = outcome.state.policy
-        return {"extras": {"enforcement": {
-            "ok": outcome.ok,
-            "message": outcome.message,
-            "requested_mbps": value,
-            "policy": policy.model_dump(mode="json", by_alias=True) if policy else None,
-            "achieved_mbps": slice_state.mbps if slice_state else None,
-            "cqi": outcome.state.cqi,
-            "capacity_mbps": outcome.state.capacity_mbps,
-        }}}
+        return {
+            "extras": {
+                "enforcement": {
+                    "ok": outcome.ok,
+                    "message": outcome.message,
+                    "requested_mbps": value,
+                    "policy": policy.model_dump(mode="json", by_alias=True) if policy else None,
+                    "achieved_mbps": slice_state.mbps if slice_state else None,
+                    "cqi": outcome.state.cqi,
+                    "capacity_mbps": outcome.state.capacity_mbps,
+                }
+            }
+        }
 
-    deps = NegotiationDeps(pool=pool, operator_units=units, mediator_units=units,
-                           before_round=before_round, on_finish=on_finish)
+    deps = NegotiationDeps(
+        pool=pool,
+        operator_units=units,
+        mediator_units=units,
+        before_round=before_round,
+        on_finish=on_finish,
+    )
     return deps, driver
 
 
 def _flag(state: NegotiationState, message: str) -> dict[str, Any]:
-    return {"code": "topic_void", "agent": "network", "round": state.get("round", 0), "message": message}
+    return {
+        "code": "topic_void",
+        "agent": "network",
+        "round": state.get("round", 0),
+        "message": message,
+    }

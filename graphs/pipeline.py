@@ -51,7 +51,9 @@ def build_agent_pipeline(units: Sequence[Unit]) -> Any:
     graph.add_edge(START, names[0])
     for current, following in zip(names, names[1:], strict=False):
         if current == VALIDATION_UNIT:
-            graph.add_conditional_edges(current, _after_validation, {LLM_UNIT: LLM_UNIT, END: following})
+            graph.add_conditional_edges(
+                current, _after_validation, {LLM_UNIT: LLM_UNIT, END: following}
+            )
         else:
             graph.add_edge(current, following)
     if names[-1] == VALIDATION_UNIT:

@@ -32,7 +32,9 @@ class NetworkSpec(Strict):
     cqi: int = Field(15, ge=0, le=15)
     trace: str | None = None  # a Raca et al. CSV, or "synthetic"
     prometheus_url: str | None = None  # read the cell through PromQL instead of the driver
-    driver_url: str | None = None  # a `maestro ran serve` endpoint instead of the in-process emulator
+    driver_url: str | None = (
+        None  # a `maestro ran serve` endpoint instead of the in-process emulator
+    )
     enforce: bool = True
 
 
@@ -90,7 +92,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 def _describe(exc: ValidationError, source: str, root: yaml.Node | None) -> str:
     err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("quadratic", "linear", "log")))
+    loc = tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and p in ("quadratic", "linear", "log"))
+    )
     field = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(root, loc)
     where = f"{source}:{line}" if line else source
@@ -107,7 +111,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ScenarioError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: a scenario must be a YAML mapping (name, topic, operators, ...)")
+        raise ScenarioError(
+            f"{source}: a scenario must be a YAML mapping (name, topic, operators, ...)"
+        )
     return scenario_from_dict(data, source, root)
 
 

@@ -19,8 +19,13 @@ ScenarioLike = Scenario | dict[str, Any] | str | Path
 
 
 def _setup(
-    scenario: ScenarioLike, model: str | None, rounds: int | None, seed: int | None,
-    options: ModelOptions | None, deps: NegotiationDeps | None, driver: RanDriver | None,
+    scenario: ScenarioLike,
+    model: str | None,
+    rounds: int | None,
+    seed: int | None,
+    options: ModelOptions | None,
+    deps: NegotiationDeps | None,
+    driver: RanDriver | None,
 ) -> tuple[Scenario, ModelOptions, NegotiationDeps]:
     base = coerce_scenario(scenario)
     chosen = model or model_from_env()

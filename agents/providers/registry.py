@@ -34,7 +34,9 @@ class ModelId:
 def parse_model_id(model_id: str) -> ModelId:
     text = (model_id or "").strip()
     if not text:
-        raise UnknownModelError("empty model id (try 'local', 'openai:<model>' or 'scripted:<name>')")
+        raise UnknownModelError(
+            "empty model id (try 'local', 'openai:<model>' or 'scripted:<name>')"
+        )
     provider, _, name = text.partition(":")
     if provider not in PROVIDERS:
         raise UnknownModelError(

@@ -53,7 +53,9 @@ def follow_optimizer(messages: list[BaseMessage], schema: dict[str, Any] | None)
         return _mediator_reply(facts)
     for key in ("suggested", "mediator_value", "target", "previous"):
         if facts.get(key) is not None:
-            return _operator_reply(float(facts[key]), f"Scripted: following the {key} value.", _unit(facts))
+            return _operator_reply(
+                float(facts[key]), f"Scripted: following the {key} value.", _unit(facts)
+            )
     return _operator_reply(None, "Scripted: no number available.", _unit(facts))
 
 
@@ -62,7 +64,9 @@ def stubborn(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
     facts = facts_of(messages)
     if facts.get("role") == "mediator":
         return _mediator_reply(facts)
-    return _operator_reply(facts.get("target"), "Scripted: my target is not negotiable.", _unit(facts))
+    return _operator_reply(
+        facts.get("target"), "Scripted: my target is not negotiable.", _unit(facts)
+    )
 
 
 def concede(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
@@ -72,8 +76,12 @@ def concede(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
         return _mediator_reply(facts)
     previous, point = facts.get("previous"), facts.get("mediator_value")
     if previous is None or point is None:
-        return _operator_reply(facts.get("target"), "Scripted: opening with my target.", _unit(facts))
-    return _operator_reply((previous + point) / 2, "Scripted: meeting the mediator halfway.", _unit(facts))
+        return _operator_reply(
+            facts.get("target"), "Scripted: opening with my target.", _unit(facts)
+        )
+    return _operator_reply(
+        (previous + point) / 2, "Scripted: meeting the mediator halfway.", _unit(facts)
+    )
 
 
 HOSTILE_REPLIES = (

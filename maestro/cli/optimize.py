@@ -13,23 +13,28 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from maestro.agents.optimizer import consensus_problem
-from maestro.agents.roles import preferred_value
 from maestro.cli.common import UserError, console, write_json
 from maestro.cli.negotiate import user_errors
-from maestro.graphs.network import scenario_capacity
-from maestro.graphs.scenario import load_scenario
-from maestro.tools.consensus import solve_iterative, theoretical_optimum
 
 
 def optimize_command(
     scenario: str = typer.Argument(..., help="Scenario YAML file."),
-    eta: float | None = typer.Option(None, "--eta", help="Step size (default: safe, from the curvature)."),
+    eta: float | None = typer.Option(
+        None, "--eta", help="Step size (default: safe, from the curvature)."
+    ),
     epsilon: float = typer.Option(1e-9, "--epsilon", help="Stop when max |dx| < epsilon."),
     max_iter: int = typer.Option(10_000, "--max-iter", min=1, help="Iteration cap."),
-    json_out: str | None = typer.Option(None, "--json", help="Write JSON to PATH, or '-' for stdout."),
+    json_out: str | None = typer.Option(
+        None, "--json", help="Write JSON to PATH, or '-' for stdout."
+    ),
 ) -> None:
     """Print the theoretical consensus and the iterative trace of eq. 1 (no LLM is called)."""
+    from maestro.agents.optimizer import consensus_problem
+    from maestro.agents.roles import preferred_value
+    from maestro.graphs.network import scenario_capacity
+    from maestro.graphs.scenario import load_scenario
+    from maestro.tools.consensus import solve_iterative, theoretical_optimum
+
     with user_errors():
         loaded = load_scenario(scenario)
         capacity = scenario_capacity(loaded)
@@ -60,7 +65,9 @@ def optimize_command(
     if run.diverged:
         table.add_row("[red]diverged[/red]", run.reason or "")
     elif not run.converged:
-        table.add_row("[yellow]not converged[/yellow]", f"stopped at the cap of {max_iter} iterations")
+        table.add_row(
+            "[yellow]not converged[/yellow]", f"stopped at the cap of {max_iter} iterations"
+        )
     if problem.capacity is not None:
         table.add_row("capacity", f"{problem.capacity:.6g} {loaded.topic.unit}")
     for op_id, value in report["preferred"].items():

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from maestro.agents.providers import UnknownModelError, parse_model_id
 from maestro.cli.common import UserError, console
-from maestro.graphs.scenario import ScenarioError, load_scenario
 
 scenario_app = typer.Typer(help="Work with scenario files.", no_args_is_help=True)
 
@@ -14,6 +12,9 @@ scenario_app = typer.Typer(help="Work with scenario files.", no_args_is_help=Tru
 @scenario_app.command("validate")
 def validate(path: str = typer.Argument(..., help="Scenario YAML file.")) -> None:
     """Validate a scenario file; exit 2 with the field and line of the first mistake."""
+    from maestro.agents.providers import UnknownModelError, parse_model_id
+    from maestro.graphs.scenario import ScenarioError, load_scenario
+
     try:
         scenario = load_scenario(path)
         parse_model_id(scenario.model)

@@ -13,7 +13,9 @@ from maestro.agents.optimizer import local_proposal, theoretical_consensus
 TOPIC = Topic(lower=0, upper=134)
 
 
-def _guided(scenario: dict[str, Any], mode: str, model: str, weights: tuple[float, float] = (3, 1)) -> dict[str, Any]:
+def _guided(
+    scenario: dict[str, Any], mode: str, model: str, weights: tuple[float, float] = (3, 1)
+) -> dict[str, Any]:
     for op, w in zip(scenario["operators"], weights, strict=True):
         op["guidance"] = mode
         op["utility"]["weight"] = w
@@ -24,27 +26,38 @@ def _guided(scenario: dict[str, Any], mode: str, model: str, weights: tuple[floa
 
 def test_theoretical_consensus_is_the_weighted_mean_of_targets() -> None:
     ref = theoretical_consensus(
-        [{"kind": "quadratic", "target": 20, "weight": 3}, {"kind": "quadratic", "target": 100, "weight": 1}],
+        [
+            {"kind": "quadratic", "target": 20, "weight": 3},
+            {"kind": "quadratic", "target": 100, "weight": 1},
+        ],
         TOPIC,
     )
     assert ref["consensus"] == pytest.approx(40.0, abs=1e-9)
-    assert ref["iterative"]["converged"] and ref["iterative"]["value"] == pytest.approx(40.0, abs=1e-6)
+    assert ref["iterative"]["converged"] and ref["iterative"]["value"] == pytest.approx(
+        40.0, abs=1e-6
+    )
 
 
 def test_capacity_caps_the_consensus() -> None:
-    ref = theoretical_consensus([{"kind": "log", "weight": 1, "offset": 1}] * 2, TOPIC, capacity=36.06)
+    ref = theoretical_consensus(
+        [{"kind": "log", "weight": 1, "offset": 1}] * 2, TOPIC, capacity=36.06
+    )
     assert ref["consensus"] == pytest.approx(36.06, abs=1e-6)
 
 
 @pytest.mark.parametrize(
     "utility",
-    [{"kind": "quadratic", "target": 20, "weight": 2}, {"kind": "linear", "price": 0.5},
-     {"kind": "log", "weight": 4, "offset": 1}],
+    [
+        {"kind": "quadratic", "target": 20, "weight": 2},
+        {"kind": "linear", "price": 0.5},
+        {"kind": "log", "weight": 4, "offset": 1},
+    ],
 )
 def test_operator_proposal_with_the_mediators_price_is_the_point(utility: dict[str, Any]) -> None:
     # lambda_i = -U_i'(m): the operator's own eq. 1 lands exactly on the mediator's point.
-    from maestro.tools.consensus import CostModel, parse_utility
     import numpy as np
+
+    from maestro.tools.consensus import CostModel, parse_utility
 
     point = 57.5
     price = -float(CostModel([parse_utility(utility)]).grad(np.array([point]))[0])
@@ -57,7 +70,9 @@ def test_operator_proposal_without_feedback_is_its_own_optimum() -> None:
     assert local_proposal({"kind": "linear", "price": 1}, TOPIC, None, None, 1.0) == 0
 
 
-def test_hard_guidance_overrides_a_stubborn_llm_and_reaches_the_optimum(scenario_dict: dict[str, Any]) -> None:
+def test_hard_guidance_overrides_a_stubborn_llm_and_reaches_the_optimum(
+    scenario_dict: dict[str, Any],
+) -> None:
     result = maestro.negotiate(_guided(scenario_dict, "hard", "scripted:stubborn"))
     assert result.agreed and len(result.rounds) == 2
     assert result.optimum is not None and result.optimum["consensus"] == pytest.approx(40.0)
@@ -70,11 +85,17 @@ def test_hard_guidance_overrides_a_stubborn_llm_and_reaches_the_optimum(scenario
 
 def test_soft_guidance_is_advice_the_llm_may_follow(scenario_dict: dict[str, Any]) -> None:
     result = maestro.negotiate(_guided(scenario_dict, "soft", "scripted:optimizer"))
-    assert result.agreed and result.optimum is not None and result.optimum["mae"] == pytest.approx(0.0, abs=1e-6)
+    assert (
+        result.agreed
+        and result.optimum is not None
+        and result.optimum["mae"] == pytest.approx(0.0, abs=1e-6)
+    )
     assert not any(f["code"] == "hard_guidance_override" for f in result.flags)
 
 
-def test_soft_guidance_lets_a_stubborn_llm_deviate_and_reports_the_error(scenario_dict: dict[str, Any]) -> None:
+def test_soft_guidance_lets_a_stubborn_llm_deviate_and_reports_the_error(
+    scenario_dict: dict[str, Any],
+) -> None:
     result = maestro.negotiate(_guided(scenario_dict, "soft", "scripted:stubborn"), rounds=3)
     assert not result.agreed and result.optimum is not None
     assert result.optimum["distance"] == {"cost": pytest.approx(20.0), "qos": pytest.approx(60.0)}

@@ -58,7 +58,9 @@ def test_mediator_reply_missing_operator_is_reported() -> None:
         check_mediator_reply('{"summary": "s", "feedback": {}}', ["cost", "qos"])
 
 
-def _run(scenario: dict[str, Any], replies: list[str], rounds: int = 1) -> maestro.NegotiationResult:
+def _run(
+    scenario: dict[str, Any], replies: list[str], rounds: int = 1
+) -> maestro.NegotiationResult:
     scenario["model"] = "scripted:custom"
     scenario["operators"] = scenario["operators"][:1] + [
         {**scenario["operators"][1], "model": "scripted:optimizer"}
@@ -74,7 +76,9 @@ def test_bad_then_good_reply_is_retried_once(scenario_dict: dict[str, Any]) -> N
     assert [f["code"] for f in cost.flags] == ["invalid_output"]
 
 
-def test_two_bad_replies_fall_back_to_the_optimizers_proposal(scenario_dict: dict[str, Any]) -> None:
+def test_two_bad_replies_fall_back_to_the_optimizers_proposal(
+    scenario_dict: dict[str, Any],
+) -> None:
     result = _run(scenario_dict, ["nonsense", '{"value": 1e12, "unit": "Mbps", "reasoning": "x"}'])
     cost = result.rounds[0].proposals["cost"]
     # Round 1, no feedback yet: the optimizer proposes the operator's own optimum (target 20).
@@ -82,16 +86,23 @@ def test_two_bad_replies_fall_back_to_the_optimizers_proposal(scenario_dict: dic
     assert [f["code"] for f in cost.flags] == ["invalid_output", "fallback_optimizer"]
 
 
-def _run_without_optimizer(scenario: dict[str, Any], replies: list[str], rounds: int) -> maestro.NegotiationResult:
+def _run_without_optimizer(
+    scenario: dict[str, Any], replies: list[str], rounds: int
+) -> maestro.NegotiationResult:
     deps = deps_with(ScriptedChatModel(name="custom", script=replay(replies, cycle=False)))
-    bare = lambda pool: [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]  # noqa: E731
+
+    def bare(pool: Any) -> list[Any]:
+        return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+
     deps.operator_units = deps.mediator_units = bare
     scenario["model"] = "scripted:custom"
     scenario["operators"][1]["model"] = "scripted:optimizer"
     return maestro.negotiate(scenario, rounds=rounds, deps=deps)
 
 
-def test_without_an_optimizer_later_rounds_fall_back_to_the_previous_value(scenario_dict: dict[str, Any]) -> None:
+def test_without_an_optimizer_later_rounds_fall_back_to_the_previous_value(
+    scenario_dict: dict[str, Any],
+) -> None:
     replies = ['{"value": 33, "unit": "Mbps", "reasoning": "opening"}', "bad", "bad again"]
     result = _run_without_optimizer(scenario_dict, replies, rounds=2)
     second = result.rounds[1].proposals["cost"]
@@ -99,7 +110,9 @@ def test_without_an_optimizer_later_rounds_fall_back_to_the_previous_value(scena
     assert any(f["code"] == "fallback_previous" for f in result.flags)
 
 
-def test_without_an_optimizer_round_one_falls_back_to_the_preferred_value(scenario_dict: dict[str, Any]) -> None:
+def test_without_an_optimizer_round_one_falls_back_to_the_preferred_value(
+    scenario_dict: dict[str, Any],
+) -> None:
     result = _run_without_optimizer(scenario_dict, ["bad", "bad again"], rounds=1)
     cost = result.rounds[0].proposals["cost"]
     assert cost.value == 20 and cost.source == "preferred"
@@ -110,7 +123,9 @@ def test_model_errors_become_flags_not_crashes(scenario_dict: dict[str, Any]) ->
         raise TimeoutError("endpoint timed out")
 
     scenario_dict["model"] = "scripted:custom"
-    result = maestro.negotiate(scenario_dict, rounds=2, deps=deps_with(ScriptedChatModel(script=broken)))
+    result = maestro.negotiate(
+        scenario_dict, rounds=2, deps=deps_with(ScriptedChatModel(script=broken))
+    )
     assert result.rounds[0].proposals["cost"].source == "optimizer"
     codes = [f["code"] for f in result.flags]
     assert "model_error" in codes and "missing_feedback" in codes

@@ -30,8 +30,21 @@ def test_json_dash_prints_only_the_record(capsys: pytest.CaptureFixture[str]) ->
 
 def test_json_to_a_file_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "run.json"
-    code = main(["negotiate", str(EXAMPLE), "-m", "scripted:stubborn", "--rounds", "2",
-                 "--seed", "3", "--json", str(target), "--quiet"])
+    code = main(
+        [
+            "negotiate",
+            str(EXAMPLE),
+            "-m",
+            "scripted:stubborn",
+            "--rounds",
+            "2",
+            "--seed",
+            "3",
+            "--json",
+            str(target),
+            "--quiet",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0 and out == "" and err == ""
     record = json.loads(target.read_text())
@@ -45,14 +58,19 @@ def test_json_to_a_file_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["negotiate", "missing.yaml"], "not found"),
         (["negotiate", str(EXAMPLE), "--model", "gpt4"], "unknown model id"),
         (["negotiate", str(EXAMPLE), "--model", "scripted:nope"], "unknown scripted model"),
-        (["negotiate", str(EXAMPLE), "--model", "local:/nowhere/model.gguf"], "/nowhere/model.gguf"),
+        (
+            ["negotiate", str(EXAMPLE), "--model", "local:/nowhere/model.gguf"],
+            "/nowhere/model.gguf",
+        ),
         (["negotiate", str(EXAMPLE), "--rounds", "0"], "--rounds"),
         (["negotiate", str(EXAMPLE), "--rounds", "many"], "--rounds"),
         (["scenario", "validate", "missing.yaml"], "not found"),
         (["optimize", "missing.yaml"], "not found"),
     ],
 )
-def test_user_mistakes_exit_2_with_one_line(args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_mistakes_exit_2_with_one_line(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(args) == 2
     out, err = capsys.readouterr()
     assert fragment in err and "Traceback" not in err and out == ""
@@ -65,13 +83,17 @@ def test_bad_yaml_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "not valid YAML" in err and f"{path}:" in err
 
 
-def test_bad_field_names_the_field_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_field_names_the_field_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = json.loads(json.dumps(BASE_SCENARIO))
     data["operators"][1]["utility"]["weight"] = -2
     path = _write(tmp_path, data)
     assert main(["scenario", "validate", path]) == 2
     err = capsys.readouterr().err
-    line = next(i for i, text in enumerate(Path(path).read_text().splitlines(), 1) if "weight: -2" in text)
+    line = next(
+        i for i, text in enumerate(Path(path).read_text().splitlines(), 1) if "weight: -2" in text
+    )
     assert f"{path}:{line}" in err and "operators.1.utility.weight" in err
 
 
@@ -86,7 +108,9 @@ def test_bad_field_names_the_field_and_line(tmp_path: Path, capsys: pytest.Captu
         (lambda d: d["operators"][0].update(colour="red"), "colour"),
     ],
 )
-def test_scenario_validation_errors(tmp_path: Path, mutate, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_scenario_validation_errors(
+    tmp_path: Path, mutate, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(json.dumps(BASE_SCENARIO))
     mutate(data)
     assert main(["scenario", "validate", _write(tmp_path, data)]) == 2
@@ -98,11 +122,15 @@ def test_validate_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> Non
     assert "valid" in capsys.readouterr().err
 
 
-def test_optimize_prints_the_theoretical_consensus_without_an_llm(capsys: pytest.CaptureFixture[str]) -> None:
+def test_optimize_prints_the_theoretical_consensus_without_an_llm(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["optimize", str(EXAMPLE), "--json", "-"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["consensus"] == pytest.approx(60.0) and report["iterative"]["converged"]
-    assert report["iterative"]["trace"][0] == [20.0, 100.0] or report["iterative"]["trace"][0][0] == pytest.approx(60.0)
+    assert report["iterative"]["trace"][0] == [20.0, 100.0] or report["iterative"]["trace"][0][
+        0
+    ] == pytest.approx(60.0)
 
 
 def test_optimize_reports_divergence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

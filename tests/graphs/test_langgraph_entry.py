@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import ROOT
 
 
-def test_registered_graph_runs_a_scenario(scenario_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_graph_runs_a_scenario(
+    scenario_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = json.loads((ROOT / "langgraph.json").read_text())
     file, _, attr = spec["graphs"]["negotiation"].partition(":")
     monkeypatch.setenv("MAESTRO_MODEL", "scripted:optimizer")

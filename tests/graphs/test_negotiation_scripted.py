@@ -55,8 +55,12 @@ def test_overrides_from_arguments(scenario_dict: dict[str, Any]) -> None:
 
 def test_many_operators_run_in_parallel_and_converge(scenario_dict: dict[str, Any]) -> None:
     scenario_dict["operators"] = [
-        {**scenario_dict["operators"][0], "id": f"op{i}", "display_name": f"Op {i}",
-         "utility": {"kind": "quadratic", "target": 10 * i, "weight": 1.0}}
+        {
+            **scenario_dict["operators"][0],
+            "id": f"op{i}",
+            "display_name": f"Op {i}",
+            "utility": {"kind": "quadratic", "target": 10 * i, "weight": 1.0},
+        }
         for i in range(1, 8)
     ]
     result = maestro.negotiate(scenario_dict)
@@ -77,7 +81,9 @@ def test_events_stream_live(scenario_dict: dict[str, Any]) -> None:
     assert kinds.count("proposal") == 4 and kinds.count("round") == 2
 
 
-def test_hostile_model_never_crashes_and_never_leaks_a_bad_number(scenario_dict: dict[str, Any]) -> None:
+def test_hostile_model_never_crashes_and_never_leaks_a_bad_number(
+    scenario_dict: dict[str, Any],
+) -> None:
     scenario_dict["model"] = "scripted:custom"
     model = ScriptedChatModel(name="custom", script=replay(HOSTILE_REPLIES))
     result = maestro.negotiate(scenario_dict, deps=deps_with(model))
@@ -91,5 +97,7 @@ def test_hostile_model_never_crashes_and_never_leaks_a_bad_number(scenario_dict:
 def test_reducers_merge_and_sum() -> None:
     assert merge_dicts({"a": 1}, {"b": 2}) == {"a": 1, "b": 2}
     assert merge_dicts(None, {"a": 1}) == {"a": 1}
-    total = add_usage({"llm_calls": 1, "nodes": {"x": 0.5}}, {"llm_calls": 2, "nodes": {"x": 0.25, "y": 1}})
+    total = add_usage(
+        {"llm_calls": 1, "nodes": {"x": 0.5}}, {"llm_calls": 2, "nodes": {"x": 0.25, "y": 1}}
+    )
     assert total == {"llm_calls": 3, "nodes": {"x": 0.75, "y": 1}}

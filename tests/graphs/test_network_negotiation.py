@@ -24,7 +24,13 @@ def test_agreement_is_enforced_as_a_slice_policy(scenario_dict: dict[str, Any]) 
     enforcement = result.enforcement
     assert enforcement is not None and enforcement["ok"]
     ratio = enforcement["policy"]["slices"][0]
-    assert 0 <= ratio["rRMPolicyDedicatedRatio"] <= ratio["rRMPolicyMinRatio"] <= ratio["rRMPolicyMaxRatio"] <= 100
+    assert (
+        0
+        <= ratio["rRMPolicyDedicatedRatio"]
+        <= ratio["rRMPolicyMinRatio"]
+        <= ratio["rRMPolicyMaxRatio"]
+        <= 100
+    )
     assert enforcement["achieved_mbps"] == pytest.approx(60.0, rel=0.02)
     # Every round records what the agents saw of the cell.
     assert result.rounds[0].observation is not None
@@ -35,7 +41,9 @@ def test_low_capacity_retargets_the_topic(scenario_dict: dict[str, Any]) -> None
     scenario = _with_network(scenario_dict, cqi=7)  # 36.06 Mbps on the testbed cell
     result = maestro.negotiate(scenario)
     capacity = throughput_mbps(CellConfig.oai_band78(), 7)
-    assert result.optimum is not None and result.optimum["consensus"] == pytest.approx(capacity, abs=1e-6)
+    assert result.optimum is not None and result.optimum["consensus"] == pytest.approx(
+        capacity, abs=1e-6
+    )
     assert result.agreed and result.consensus == pytest.approx(capacity, abs=1e-6)
     assert all(p.value <= capacity + 1e-9 for r in result.rounds for p in r.proposals.values())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from maestro.tools.drift import assess_documents, default_policy, evaluate, quantize_p9
 
 N = 1_000_000

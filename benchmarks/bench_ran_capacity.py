@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from maestro.tools.ran.cell import (
     CellConfig,
     capacity_table,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
 from maestro.tools.ran import (
     RanEmulator,
     SlicePolicy,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from maestro.tools.ran import CellConfig, throughput_mbps
 
 from maestro.cli import main
+from maestro.tools.ran import CellConfig, throughput_mbps
 
 
 def capacity_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
 from maestro.tools.consensus import (
     ConsensusProblem,
     LinearUtility,
@@ -11,7 +13,6 @@ from maestro.tools.consensus import (
     QuadraticUtility,
     project_box,
 )
-from pydantic import ValidationError
 
 Q = [{"kind": "quadratic", "target": 20}, {"kind": "quadratic", "target": 100}]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
 from maestro.tools.consensus import (
     CostModel,
     LinearUtility,
@@ -11,7 +13,6 @@ from maestro.tools.consensus import (
     QuadraticUtility,
     parse_utility,
 )
-from pydantic import ValidationError
 
 
 def test_scenario_style_dict_parses_by_kind() -> None:

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+
 from maestro.tools.drift import (
     AssuranceReport,
     DriftInputError,

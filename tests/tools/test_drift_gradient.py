@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from maestro.tools.drift import (
     KpiTarget,
     distance,

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from maestro.tools.drift import (
     AgentHealth,
     AggregatePolicy,

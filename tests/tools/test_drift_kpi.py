@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from maestro.tools.drift import KpiError, KpiTarget, TargetKind, parse_operational, parse_targets
 
 

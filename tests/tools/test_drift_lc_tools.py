@@ -1,6 +1,7 @@
 """The LangChain structured tools the agents call."""
 
 import pytest
+
 from maestro.tools.drift import make_drift_tools
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from maestro.tools.drift import DriftPolicy, PolicyError, default_policy, load_policy
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
 from maestro.tools.ran import (
     CellConfig,
     CellState,

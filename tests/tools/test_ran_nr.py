@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
 from maestro.tools.ran.cell import (
     CellConfig,
     InfeasibleRequest,
@@ -26,7 +28,6 @@ from maestro.tools.ran.nr_tables import (
     mcs_entry,
 )
 from maestro.tools.ran.tbs import transport_block_size, transport_block_sizes
-from pydantic import ValidationError
 
 TESTBED = CellConfig.oai_band78()
 

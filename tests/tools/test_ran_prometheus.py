@@ -16,6 +16,8 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
 from maestro.tools.ran import (
     METRIC_NAMES,
     HttpRanDriver,
@@ -27,7 +29,6 @@ from maestro.tools.ran import (
     SliceRatio,
     observe_prometheus,
 )
-from prometheus_client.parser import text_string_to_metric_families
 
 PROMETHEUS = shutil.which("prometheus") or (
     "/usr/bin/prometheus" if Path("/usr/bin/prometheus").exists() else None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
+
 from maestro.tools.ran import (
     CellConfig,
     HttpRanDriver,

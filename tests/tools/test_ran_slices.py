@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
 from maestro.tools.ran.cell import CellConfig, InfeasibleRequest, throughput_mbps
 from maestro.tools.ran.slices import (
     SlicePolicy,
@@ -16,7 +18,6 @@ from maestro.tools.ran.slices import (
     slice_throughputs,
     to_nvs,
 )
-from pydantic import ValidationError
 
 CELL = CellConfig.oai_band78()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from maestro.tools.ran.cell import CellConfig, throughput_array
 from maestro.tools.ran.mobility import sinr_to_cqi, synthetic_trace
 from maestro.tools.ran.traces import RadioTrace, TraceFormatError, load_raca_trace

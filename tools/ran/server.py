@@ -82,25 +82,41 @@ def state_metrics(state: CellState) -> Iterator[Metric]:
         return GaugeMetricFamily(name, doc, value=value)
 
     yield gauge("maestro_ran_cell_on", "1 when the cell is on, 0 when switched off", state.on)
-    yield gauge("maestro_ran_cqi", "Channel quality indicator reported by the cell (0..15)",
-                state.cqi)
-    yield gauge("maestro_ran_capacity_mbps", "Downlink capacity of the whole cell at this CQI",
-                state.capacity_mbps)
-    yield gauge("maestro_ran_throughput_mbps", "Downlink throughput carried by all slices",
-                state.throughput_mbps)
-    yield gauge("maestro_ran_demand_mbps", "Downlink load offered by all slices",
-                state.demand_mbps)
-    yield gauge("maestro_ran_prbs_used", "PRBs granted in the last scheduling step",
-                state.prbs_used)
+    yield gauge(
+        "maestro_ran_cqi", "Channel quality indicator reported by the cell (0..15)", state.cqi
+    )
+    yield gauge(
+        "maestro_ran_capacity_mbps",
+        "Downlink capacity of the whole cell at this CQI",
+        state.capacity_mbps,
+    )
+    yield gauge(
+        "maestro_ran_throughput_mbps",
+        "Downlink throughput carried by all slices",
+        state.throughput_mbps,
+    )
+    yield gauge("maestro_ran_demand_mbps", "Downlink load offered by all slices", state.demand_mbps)
+    yield gauge(
+        "maestro_ran_prbs_used", "PRBs granted in the last scheduling step", state.prbs_used
+    )
     yield gauge("maestro_ran_prbs_total", "PRBs in the carrier (TS 38.101-1)", state.n_prb)
     yield gauge("maestro_ran_time_seconds", "Emulated clock: seconds into the trace", state.t_s)
     per_slice: list[tuple[str, str, Callable[[str], float | None]]] = [
-        ("maestro_ran_slice_throughput_mbps", "Downlink throughput carried by the slice",
-         lambda sid: state.slices[sid].mbps),
-        ("maestro_ran_slice_demand_mbps", "Downlink load offered by the slice",
-         lambda sid: state.slices[sid].demand_mbps),
-        ("maestro_ran_slice_prbs", "PRBs granted to the slice in the last step",
-         lambda sid: state.slices[sid].prbs),
+        (
+            "maestro_ran_slice_throughput_mbps",
+            "Downlink throughput carried by the slice",
+            lambda sid: state.slices[sid].mbps,
+        ),
+        (
+            "maestro_ran_slice_demand_mbps",
+            "Downlink load offered by the slice",
+            lambda sid: state.slices[sid].demand_mbps,
+        ),
+        (
+            "maestro_ran_slice_prbs",
+            "PRBs granted to the slice in the last step",
+            lambda sid: state.slices[sid].prbs,
+        ),
     ]
     for name, doc, value_of in per_slice:
         family = GaugeMetricFamily(name, doc, labels=["slice"])
@@ -158,10 +174,11 @@ def create_app(driver: RanDriver, threaded: bool | None = None) -> Starlette:
     async def post_policy(request: Request) -> Response:
         body = await body_of(request)
         try:
-            if isinstance(body, list):
-                policy = from_nvs(body)
-            else:
-                policy = SlicePolicy.model_validate(object_body(body))
+            policy = (
+                from_nvs(body)
+                if isinstance(body, list)
+                else SlicePolicy.model_validate(object_body(body))
+            )
         except ValidationError as exc:
             raise BadRequest(validation_message(exc)) from exc
         return ok(await call(driver.apply_policy, policy))
@@ -236,7 +253,10 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 def _config(driver: RanDriver, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(driver), log_level=log_level, access_log=False, lifespan="off",
+        create_app(driver),
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
         timeout_graceful_shutdown=2,
     )
 

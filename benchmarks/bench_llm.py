@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
 from maestro.agents.providers import (
     LocalChatModel,
     ModelOptions,
@@ -100,15 +101,19 @@ def main() -> None:
     parser.add_argument("--gen-tokens", type=int, default=96)
     args = parser.parse_args()
     print("bench_llm: embedded llama.cpp models (median of", args.repeats, "runs)")
-    header = (f"{'model':<22}{'load s':>8}{'prompt tok/s':>14}{'json gen tok/s':>16}"
-              f"{'prefix tok':>12}{'cold s':>9}{'warm s':>9}{'cold/warm':>11}")
+    header = (
+        f"{'model':<22}{'load s':>8}{'prompt tok/s':>14}{'json gen tok/s':>16}"
+        f"{'prefix tok':>12}{'cold s':>9}{'warm s':>9}{'cold/warm':>11}"
+    )
     print(header)
     for model_id in args.models.split(","):
         f = bench(model_id.strip(), args.repeats, args.gen_tokens)
-        print(f"{model_id:<22}{f['load_s']:>8.2f}{f['prompt_tok_s']:>14.0f}"
-              f"{f['json_gen_tok_s']:>16.1f}{f['prefix_tokens']:>12.0f}"
-              f"{f['cold_prefill_s']:>9.2f}{f['warm_prefill_s']:>9.3f}"
-              f"{f['cold_prefill_s'] / f['warm_prefill_s']:>11.1f}")
+        print(
+            f"{model_id:<22}{f['load_s']:>8.2f}{f['prompt_tok_s']:>14.0f}"
+            f"{f['json_gen_tok_s']:>16.1f}{f['prefix_tokens']:>12.0f}"
+            f"{f['cold_prefill_s']:>9.2f}{f['warm_prefill_s']:>9.3f}"
+            f"{f['cold_prefill_s'] / f['warm_prefill_s']:>11.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ from types import ModuleType
 from typing import Literal
 from urllib.parse import urlparse
 
+from pydantic import BaseModel
+
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.options import ModelOptions
-from pydantic import BaseModel
 
 GGUF_MAGIC = b"GGUF"
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -230,8 +231,9 @@ def _local_entries() -> list[ModelEntry]:
         available, detail = True, f"default (alias local:{SMOLLM2_ID}); {SMOLLM2_NOTE}"
     except ProviderUnavailableError as exc:
         path, available, detail = None, False, str(exc)
-    entries.append(ModelEntry(id="local", provider="local", path=path, available=available,
-                              detail=detail))
+    entries.append(
+        ModelEntry(id="local", provider="local", path=path, available=available, detail=detail)
+    )
     cached = gemma_cached_path()
     gemma_entry: tuple[str | None, bool, str]
     if _package_dir(GEMMA_PACKAGE) is None:
@@ -240,10 +242,20 @@ def _local_entries() -> list[ModelEntry]:
         gemma_entry = (str(cached), True, GEMMA_NOTE)
     else:
         gemma_entry = (None, True, f"assembled on first use into {cached}; {GEMMA_NOTE}")
-    entries.append(ModelEntry(id=f"local:{GEMMA_ID}", provider="local", path=gemma_entry[0],
-                              available=gemma_entry[1], detail=gemma_entry[2]))
-    entries.append(ModelEntry(id="local:<path.gguf>", provider="local", path=None,
-                              available=True, detail=PATH_NOTE))
+    entries.append(
+        ModelEntry(
+            id=f"local:{GEMMA_ID}",
+            provider="local",
+            path=gemma_entry[0],
+            available=gemma_entry[1],
+            detail=gemma_entry[2],
+        )
+    )
+    entries.append(
+        ModelEntry(
+            id="local:<path.gguf>", provider="local", path=None, available=True, detail=PATH_NOTE
+        )
+    )
     return entries
 
 
@@ -271,8 +283,15 @@ def _scripted_entries() -> list[ModelEntry]:
     for name in sorted(NAMED_SCRIPTS):
         doc = (NAMED_SCRIPTS[name]().__doc__ or "").strip().splitlines()
         summary = doc[0] if doc else _SCRIPT_SUMMARIES.get(name, "replays fixed replies")
-        entries.append(ModelEntry(id=f"scripted:{name}", provider="scripted", path=None,
-                                  available=True, detail=f"deterministic, for tests: {summary}"))
+        entries.append(
+            ModelEntry(
+                id=f"scripted:{name}",
+                provider="scripted",
+                path=None,
+                available=True,
+                detail=f"deterministic, for tests: {summary}",
+            )
+        )
     return entries
 
 

@@ -38,10 +38,11 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
 from maestro.agents.providers.options import ModelOptions
-from pydantic import PrivateAttr
 
 LLAMA_PIP = "pip install llama-cpp-python"
 
@@ -217,8 +218,12 @@ class LocalChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_id": self.model_id, "model_path": self.model_path, "n_ctx": self.n_ctx,
-                "chat_format": self.chat_format}
+        return {
+            "model_id": self.model_id,
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx,
+            "chat_format": self.chat_format,
+        }
 
     @property
     def llama(self) -> Any:

@@ -29,6 +29,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
+
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import is_openai_host, openai_settings
 from maestro.agents.providers.options import ModelOptions, StructuredMethod
@@ -140,9 +141,7 @@ class OpenAICompatChatModel(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         try:
-            return await super()._agenerate(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            )
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.APIError as exc:
             raise _endpoint_error(exc, self.openai_api_base) from exc
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from maestro.agents.providers.catalog import ModelEntry, list_models
 from maestro.cli.common import write_json
+
+if TYPE_CHECKING:
+    from maestro.agents.providers.catalog import ModelEntry
 
 
 def _table(entries: list[ModelEntry]) -> Table:
@@ -32,6 +34,8 @@ def models(
     ] = None,
 ) -> None:
     """List the models maestro can load (local GGUF files, OpenAI endpoint, scripted)."""
+    from maestro.agents.providers.catalog import list_models  # langchain-core: import on use
+
     entries = list_models()
     if json_out is not None:
         write_json([entry.model_dump(mode="json") for entry in entries], json_out)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from maestro.agents.providers import ModelOptions, UnknownModelError, load_chat_model
 from maestro.agents.providers.catalog import (
     GEMMA_FILE,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
 from maestro.agents.providers import (
     ContextOverflowError,
     ModelOptions,
@@ -22,7 +24,6 @@ from maestro.agents.providers.local import (
     llama_response_format,
     to_llama_messages,
 )
-from pydantic import BaseModel, Field
 
 
 class Proposal(BaseModel):
@@ -56,8 +57,12 @@ def model() -> LocalChatModel:
 
 
 def test_system_text_is_merged_into_the_first_user_turn() -> None:
-    messages = [SystemMessage("rules"), HumanMessage("question"), AIMessage("answer"),
-                HumanMessage("again")]
+    messages = [
+        SystemMessage("rules"),
+        HumanMessage("question"),
+        AIMessage("answer"),
+        HumanMessage("again"),
+    ]
     merged = to_llama_messages(messages, merge_system=True)
     assert merged == [
         {"role": "user", "content": "rules\n\nquestion"},
@@ -187,9 +192,13 @@ def test_gemma_base_model_answers_json_with_system_text_merged(
         gemma = make_local_model("gemma-3-270m", OPTIONS.model_copy(update={"max_tokens": 128}))
     assert gemma.merge_system and gemma.chat_format == "gemma"
     # The base model rambles (long digit runs): a tight string bound keeps it inside budget.
-    tight = {**SCHEMA, "properties": {"value": {"type": "number"},
-                                      "reasoning": {"type": "string",
-                                                    "pattern": "^[A-Za-z ,.]{1,60}$"}}}
+    tight = {
+        **SCHEMA,
+        "properties": {
+            "value": {"type": "number"},
+            "reasoning": {"type": "string", "pattern": "^[A-Za-z ,.]{1,60}$"},
+        },
+    }
     reply = bind_json_schema(gemma, tight, "proposal").invoke(PROMPT)
     Proposal.model_validate_json(str(reply.content))
     assert reply.response_metadata["model_name"] == "local:gemma-3-270m"

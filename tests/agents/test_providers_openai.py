@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
 from maestro.agents.providers import (
     ModelOptions,
     ProviderUnavailableError,
@@ -34,7 +36,6 @@ from maestro.agents.providers.openai_compat import (
     OpenAICompatChatModel,
     make_openai_model,
 )
-from pydantic import BaseModel, Field
 
 
 class Proposal(BaseModel):
@@ -112,10 +113,25 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()),
-             "--model_alias", "local", "--host", "127.0.0.1", "--port", str(port),
-             "--n_ctx", "2048", "--n_threads", "2"],
-            stdout=sink, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(smollm2_path()),
+                "--model_alias",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--n_threads",
+                "2",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -156,8 +172,14 @@ def failing() -> Iterator[Proxy]:
 
 
 def options(base_url: str, **extra: Any) -> ModelOptions:
-    settings: dict[str, Any] = {"openai_base_url": base_url, "max_tokens": 96, "seed": 3,
-                                "temperature": 0.5, "max_retries": 0, "timeout_s": 120.0}
+    settings: dict[str, Any] = {
+        "openai_base_url": base_url,
+        "max_tokens": 96,
+        "seed": 3,
+        "temperature": 0.5,
+        "max_retries": 0,
+        "timeout_s": 120.0,
+    }
     return ModelOptions(**(settings | extra))
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from maestro.agents.providers.catalog import SMOLLM2_FILE
 
+from maestro.agents.providers.catalog import SMOLLM2_FILE
 from maestro.cli import main
 
 

@@ -60,17 +60,20 @@ def schema_for(turn: AgentTurn) -> dict[str, Any]:
     return operator_schema(Topic.model_validate(turn["topic"]))
 
 
-def situation(turn: AgentTurn) -> tuple[str, dict[str, Any]]:
-    """The units' prompt lines in pipeline order, and their merged scripted-model facts."""
+def situation(turn: AgentTurn) -> tuple[str, str, dict[str, Any]]:
+    """The units' prompt lines in pipeline order, their closing lines, and their merged facts."""
     context = turn.get("context") or {}
     lines: list[str] = []
+    closing: list[str] = []
     facts: dict[str, Any] = {"role": turn["role"], "unit": turn["topic"]["unit"]}
     for name in (*UNIT_ORDER, *sorted(set(context) - set(UNIT_ORDER))):
         part = context.get(name)
         if part:
             lines.extend(part.get("lines", []))
+            if part.get("closing"):
+                closing.append(part["closing"])
             facts.update(part.get("facts", {}))
-    return "\n".join(lines), facts
+    return "\n".join(lines), "\n".join(closing), facts
 
 
 def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
@@ -85,7 +88,7 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
         epsilon=fmt(turn["epsilon"]),
     )
     personality = personality_text(Personality(spec.get("personality", "normal")))
-    text, facts = situation(turn)
+    text, closing, facts = situation(turn)
     if turn["role"] == "mediator":
         system = render("mediator_system.txt", personality=personality)
         user = render(
@@ -110,6 +113,8 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
         user = render(
             "operator_round.txt", round=turn["round"], max_rounds=turn["max_rounds"], situation=text
         )
+        if closing:
+            user += "\n" + closing
     return [
         {"role": "system", "content": preamble + "\n" + system},
         {"role": "user", "content": user},
@@ -137,18 +142,20 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
             messages.append(
                 {"role": "user", "content": render("retry.txt", error=turn["retry_error"])}
             )
-        _, facts = situation(turn)
+        _, _, facts = situation(turn)
         model = pool.get(turn["model"])
         runnable = bind_json_schema(model, schema_for(turn), f"{turn['role']}_reply")
         started = time.perf_counter()
         attempt: dict[str, Any] = {"text": None, "error": None}
         tokens_in = tokens_out = 0
+        compute_s = None
         try:
             reply = runnable.invoke(to_langchain(messages, facts))
             attempt["text"] = (
                 reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
             )
             usage = getattr(reply, "usage_metadata", None) or {}
+            compute_s = (getattr(reply, "response_metadata", None) or {}).get("compute_s")
             tokens_in, tokens_out = (
                 int(usage.get("input_tokens", 0)),
                 int(usage.get("output_tokens", 0)),
@@ -156,6 +163,8 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
         except Exception as exc:  # any endpoint failure is one failed attempt, never a crash
             attempt["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         seconds = time.perf_counter() - started
+        if compute_s is not None:  # time the model computed, without waiting for its lock
+            seconds = float(compute_s)
         attempt["seconds"] = round(seconds, 4)
         return {
             "messages": messages,

@@ -20,28 +20,25 @@ def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
     target = preferred_value(spec, topic)
     inbox = turn.get("inbox") or {}
     previous = turn.get("previous")
-    lines: list[str] = []
-    if previous is not None:
-        lines.append(f"Your proposal last round: {fmt(previous)} {topic.unit}.")
-    else:
-        lines.append("This is the opening round: no proposals have been made yet.")
     others = inbox.get("others") or {}
-    for op_id in sorted(others):
-        other = others[op_id]
-        lines.append(
-            f"Operator {op_id} proposed {fmt(other['value'])} {topic.unit}, saying "
-            f"{quote_untrusted(other.get('reasoning', ''))}."
+    if previous is None:
+        lines = ["This is the opening round: no proposals have been made yet."]
+    else:
+        said = "; ".join(
+            f"operator {op_id} proposed {fmt(others[op_id]['value'])} {topic.unit}, saying "
+            f"{quote_untrusted(others[op_id].get('reasoning', ''))}"
+            for op_id in sorted(others)
         )
+        lines = [f"Last round you proposed {fmt(previous)} {topic.unit}" + (f"; {said}." if said else ".")]
     feedback = inbox.get("feedback")
     mediator_value = None
     if feedback:
         mediator_value = feedback.get("target_value")
-        lines.append(f"Mediator's feedback to you: {quote_untrusted(feedback['message'])}")
-        if mediator_value is not None:
-            lines.append(
-                f"The mediator's consensus point is {fmt(mediator_value)} {topic.unit} "
-                f"(direction for you: {feedback['direction']})."
-            )
+        point = "" if mediator_value is None else f"; consensus point {fmt(mediator_value)} {topic.unit}"
+        lines.append(
+            f"Mediator's feedback to you: {quote_untrusted(feedback['message'])} "
+            f"(direction: {feedback['direction']}{point})."
+        )
     return contribution(lines, target=target, previous=previous, mediator_value=mediator_value)
 
 

@@ -135,15 +135,16 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
         return {"context": {"optimizer": contribution([], optimizer_value=value)}}
     if guidance is Guidance.HARD:
         line = (
-            f"Binding optimizer decision: {fmt(value)} {topic.unit}, the best value for your "
-            "costs given the mediator's feedback. Propose exactly this value."
+            "Required value (the optimizer's best value for your costs given the mediator's "
+            f"feedback; propose exactly this): {fmt(value)} {topic.unit}."
         )
     else:
         line = (
-            f"Optimizer advice: {fmt(value)} {topic.unit}, the best value for your costs given "
-            "the mediator's feedback. Follow it, or give your reason for another value."
+            "Recommended value (the optimizer's best value for your costs given the mediator's "
+            f"feedback; you may deviate with a reason): {fmt(value)} {topic.unit}."
         )
-    return {"context": {"optimizer": contribution([line], optimizer_value=value, suggested=value)}}
+    part = contribution([], closing=line, optimizer_value=value, suggested=value)
+    return {"context": {"optimizer": part}}
 
 
 def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:

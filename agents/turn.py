@@ -68,5 +68,10 @@ def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:
     return {"code": code, "agent": turn["agent"], "round": turn["round"], "message": message}
 
 
-def contribution(lines: list[str], **facts: Any) -> dict[str, Any]:
-    return {"lines": lines, "facts": facts}
+def contribution(lines: list[str], closing: str | None = None, **facts: Any) -> dict[str, Any]:
+    """A unit's part of the prompt; `closing` goes after the reply instruction, last of all,
+    where small models weigh it most (used for the optimizer's recommendation)."""
+    part: dict[str, Any] = {"lines": lines, "facts": facts}
+    if closing:
+        part["closing"] = closing
+    return part

@@ -18,6 +18,7 @@ ENV_OPTIONS = {
     "MAESTRO_MAX_TOKENS": "max_tokens",
     "MAESTRO_N_CTX": "n_ctx",
     "MAESTRO_THREADS": "n_threads",
+    "MAESTRO_PROMPT_CACHE_MB": "prompt_cache_mb",
     "MAESTRO_TIMEOUT": "timeout_s",
     "MAESTRO_MAX_RETRIES": "max_retries",
     "MAESTRO_OPENAI_STRUCTURED": "openai_structured",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,13 @@ def shared_llama(spec: LocalModelSpec, options: ModelOptions) -> SharedLlama:
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise UnknownModelError(f"llama.cpp could not load {spec.path}: {exc}") from exc
+        if options.prompt_cache_mb > 0:
+            # Agents alternate on one Llama, so the previous call's prefix rarely matches:
+            # keep each prompt's KV state and restore the longest matching one (a SmolLM2
+            # state is ~5 MB; restoring it beats re-prefilling a few hundred tokens).
+            from llama_cpp import LlamaRAMCache
+
+            llama.set_cache(LlamaRAMCache(capacity_bytes=options.prompt_cache_mb << 20))
         shared = SharedLlama(llama, str(spec.path), options.n_ctx, spec.chat_format)
         _loaded[key] = shared
         return shared
@@ -249,6 +257,7 @@ class LocalChatModel(BaseChatModel):
         chat = to_llama_messages(messages, self.merge_system)
         shared = self._shared
         with shared.lock:
+            started = time.perf_counter()  # inside the lock: waiting for another agent is not model time
             try:
                 result = shared.llama.create_chat_completion(messages=chat, **params)
             except ValueError as exc:
@@ -258,6 +267,7 @@ class LocalChatModel(BaseChatModel):
                     f"{self.model_id}: the prompt does not fit the context window ({exc}); "
                     "shorten the prompt or raise n_ctx"
                 ) from exc
+            compute_s = time.perf_counter() - started
         choice = result["choices"][0]
         usage = result.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens", 0))
@@ -273,6 +283,7 @@ class LocalChatModel(BaseChatModel):
                 "model_name": self.model_id,
                 "model_path": self.model_path,
                 "finish_reason": choice.get("finish_reason"),
+                "compute_s": compute_s,
             },
         )
         return ChatResult(

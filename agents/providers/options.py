@@ -20,6 +20,7 @@ class ModelOptions(BaseModel):
     n_ctx: int = Field(4096, ge=512, le=131072)
     n_threads: int | None = Field(None, ge=1)
     n_batch: int = Field(512, ge=8)
+    prompt_cache_mb: int = Field(256, ge=0)  # llama.cpp KV states kept per prompt; 0 disables
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
     openai_base_url: str | None = None

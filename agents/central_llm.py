@@ -18,8 +18,8 @@ from maestro.agents.prompting import fmt, personality_text, render
 from maestro.agents.providers import FACTS_KEY, bind_json_schema
 from maestro.agents.turn import AgentTurn, Unit
 
-REASONING_MAX = 120  # bounded strings keep grammar-constrained replies short and parseable
-SENTENCE_MAX = 100
+REASONING_MAX = 90  # bounded strings keep grammar-constrained replies short and parseable
+SENTENCE_MAX = 80
 UNIT_ORDER = ("extraction", "arbitral", "regulatory", "observability", "optimizer")
 
 
@@ -162,9 +162,10 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
             )
         except Exception as exc:  # any endpoint failure is one failed attempt, never a crash
             attempt["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-        seconds = time.perf_counter() - started
-        if compute_s is not None:  # time the model computed, without waiting for its lock
-            seconds = float(compute_s)
+        llm_wall_s = time.perf_counter() - started
+        # Model time is what the model computed; waiting for another agent's turn on a shared
+        # model is neither model nor framework time, so the node subtracts the whole call.
+        seconds = float(compute_s) if compute_s is not None else llm_wall_s
         attempt["seconds"] = round(seconds, 4)
         return {
             "messages": messages,
@@ -175,6 +176,7 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,
                 "model_s": seconds,
+                "llm_wall_s": llm_wall_s,
             },
         }
 

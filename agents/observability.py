@@ -21,9 +21,8 @@ Observer = Callable[[], RanObservation | None]
 def observation_lines(obs: RanObservation, topic: Topic) -> list[str]:
     state = "on" if obs.on else "OFF"
     return [
-        f"Network now: cell {state}, CQI {obs.cqi}, capacity {fmt(obs.capacity_mbps)} {topic.unit}, "
-        f"offered demand {fmt(obs.demand_mbps)} {topic.unit}, carried {fmt(obs.throughput_mbps)} "
-        f"{topic.unit} on {obs.prbs_used}/{obs.n_prb} PRBs.",
+        f"Cell {state}: CQI {obs.cqi}, capacity {fmt(round(obs.capacity_mbps, 1))} {topic.unit}, "
+        f"demand {fmt(round(obs.demand_mbps, 1))} {topic.unit}, {obs.prbs_used}/{obs.n_prb} PRBs used.",
     ]
 
 

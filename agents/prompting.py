@@ -30,7 +30,7 @@ def personality_text(personality: Personality) -> str:
     return template(f"personalities/{personality.value}.txt").template
 
 
-def quote_untrusted(text: str, limit: int = 200) -> str:
+def quote_untrusted(text: str, limit: int = 100) -> str:
     """Present another agent's words as inert data: one line, bounded, in quotes."""
     flat = _CONTROL.sub(" ", text).replace("\n", " ").replace('"', "'").strip()
     if len(flat) > limit:

@@ -24,9 +24,9 @@ def _timed(name: str, node: NodeFn) -> NodeFn:
         started = time.perf_counter()
         update = node(turn)
         elapsed = time.perf_counter() - started
-        model_s = float((update.get("usage") or {}).get("model_s", 0.0))
         usage = dict(update.get("usage") or {})
-        usage["nodes"] = {name: max(elapsed - model_s, 0.0)}
+        in_model = float(usage.get("llm_wall_s", usage.get("model_s", 0.0)))
+        usage["nodes"] = {name: max(elapsed - in_model, 0.0)}
         return {**update, "usage": usage}
 
     return run

@@ -19,6 +19,7 @@ ENV_OPTIONS = {
     "MAESTRO_N_CTX": "n_ctx",
     "MAESTRO_THREADS": "n_threads",
     "MAESTRO_PROMPT_CACHE_MB": "prompt_cache_mb",
+    "MAESTRO_CONTEXTS": "contexts_per_model",
     "MAESTRO_TIMEOUT": "timeout_s",
     "MAESTRO_MAX_RETRIES": "max_retries",
     "MAESTRO_OPENAI_STRUCTURED": "openai_structured",

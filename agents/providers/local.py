@@ -43,6 +43,7 @@ from pydantic import PrivateAttr
 
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
+from maestro.agents.providers.llama_contexts import ContextPool
 from maestro.agents.providers.options import ModelOptions
 
 LLAMA_PIP = "pip install llama-cpp-python"
@@ -60,6 +61,7 @@ class SharedLlama:
     path: str
     n_ctx: int
     chat_format: str | None
+    contexts: ContextPool
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -135,7 +137,8 @@ def shared_llama(spec: LocalModelSpec, options: ModelOptions) -> SharedLlama:
             from llama_cpp import LlamaRAMCache
 
             llama.set_cache(LlamaRAMCache(capacity_bytes=options.prompt_cache_mb << 20))
-        shared = SharedLlama(llama, str(spec.path), options.n_ctx, spec.chat_format)
+        pool = ContextPool(llama, options.contexts_per_model)
+        shared = SharedLlama(llama, str(spec.path), options.n_ctx, spec.chat_format, pool)
         _loaded[key] = shared
         return shared
 
@@ -257,9 +260,13 @@ class LocalChatModel(BaseChatModel):
         chat = to_llama_messages(messages, self.merge_system)
         shared = self._shared
         with shared.lock:
-            started = time.perf_counter()  # inside the lock: waiting for another agent is not model time
+            started = (
+                time.perf_counter()
+            )  # inside the lock: waiting for another agent is not model time
+            # Each agent (known by its system prompt) gets its own KV cache on the shared model.
+            llama = shared.contexts.get(chat[0]["content"] if chat else "")
             try:
-                result = shared.llama.create_chat_completion(messages=chat, **params)
+                result = llama.create_chat_completion(messages=chat, **params)
             except ValueError as exc:
                 if "exceed context window" not in str(exc):
                     raise

@@ -14,7 +14,6 @@ ever fails (a changed internal layout), callers fall back to the primary context
 from __future__ import annotations
 
 import contextlib
-import copy
 import ctypes
 import hashlib
 from collections import OrderedDict
@@ -27,7 +26,9 @@ def sibling(llama: Any) -> Any:
     """A new Llama-like object on `llama`'s model with its own context, batch and buffers."""
     from llama_cpp import _internals as internals
 
-    twin = copy.copy(llama)
+    # Not copy.copy: Llama pickles by re-running __init__, which would load the weights again.
+    twin = object.__new__(type(llama))
+    twin.__dict__.update(llama.__dict__)
     twin._stack = contextlib.ExitStack()
     twin._ctx = twin._stack.enter_context(
         contextlib.closing(

@@ -29,12 +29,19 @@ def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
             f"{quote_untrusted(others[op_id].get('reasoning', ''))}"
             for op_id in sorted(others)
         )
-        lines = [f"Last round you proposed {fmt(previous)} {topic.unit}" + (f"; {said}." if said else ".")]
+        lines = [
+            f"Last round you proposed {fmt(previous)} {topic.unit}"
+            + (f"; {said}." if said else ".")
+        ]
     feedback = inbox.get("feedback")
     mediator_value = None
     if feedback:
         mediator_value = feedback.get("target_value")
-        point = "" if mediator_value is None else f"; consensus point {fmt(mediator_value)} {topic.unit}"
+        point = (
+            ""
+            if mediator_value is None
+            else f"; consensus point {fmt(mediator_value)} {topic.unit}"
+        )
         lines.append(
             f"Mediator's feedback to you: {quote_untrusted(feedback['message'])} "
             f"(direction: {feedback['direction']}{point})."

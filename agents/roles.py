@@ -45,9 +45,9 @@ def preferred_value(operator: OperatorSpec, topic: Topic) -> float:
     utility = operator.utility
     kind = utility.kind
     if kind == "quadratic":
-        return topic.clamp(float(utility.target))  # type: ignore[union-attr]
+        return topic.clamp(float(utility.target))
     if kind == "linear":
-        price = float(utility.price)  # type: ignore[union-attr]
+        price = float(utility.price)
         return topic.lower if price >= 0 else topic.upper
     return topic.upper  # a QoS utility always wants more
 

@@ -119,7 +119,7 @@ def _validate_operator(turn: AgentTurn) -> dict[str, Any]:
     try:
         if last.get("error"):
             flags.append(flag(turn, "model_error", last["error"]))
-            raise ReplyError(f"the model call failed ({last['error'][:120]})")
+            raise ReplyError(f"the model call failed ({str(last['error'])[:120]})")
         decision: dict[str, Any] = {
             **check_operator_reply(last.get("text"), topic),
             "source": "llm",
@@ -185,7 +185,7 @@ def _validate_mediator(turn: AgentTurn) -> dict[str, Any]:
     try:
         if last.get("error"):
             flags.append(flag(turn, "model_error", last["error"]))
-            raise ReplyError(f"the model call failed ({last['error'][:120]})")
+            raise ReplyError(f"the model call failed ({str(last['error'])[:120]})")
         summary, messages, missing = check_mediator_reply(last.get("text"), operator_ids)
     except ReplyError as exc:
         if len(attempts) < MAX_ATTEMPTS:

@@ -120,7 +120,7 @@ def _turn(
 ) -> AgentTurn:
     return AgentTurn(
         agent=agent,
-        role=role,  # type: ignore[typeddict-item]
+        role=role,
         round=round_,
         max_rounds=scenario.rounds,
         epsilon=scenario.epsilon,
@@ -149,7 +149,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     }
 
     def run_turn(role: str, turn: AgentTurn) -> dict[str, Any]:
-        return pipelines[role].invoke(turn, config={"recursion_limit": 50})  # type: ignore[no-any-return]
+        return pipelines[role].invoke(turn, config={"recursion_limit": 50})
 
     def prepare(state: NegotiationState) -> dict[str, Any]:
         scenario = Scenario.model_validate(state["scenario"])

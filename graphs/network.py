@@ -150,7 +150,7 @@ def network_deps(
     def on_finish(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
         if state.get("status") != "consensus" or not (sc.network and sc.network.enforce):
             return {}
-        value = float(state["consensus"])  # type: ignore[arg-type]
+        value = float(state["consensus"])
         try:
             outcome = enforce_throughput(driver, {SLA_SLICE: value})
         except Exception as exc:

@@ -25,7 +25,7 @@ def _timed(name: str, node: NodeFn) -> NodeFn:
         update = node(turn)
         elapsed = time.perf_counter() - started
         usage = dict(update.get("usage") or {})
-        in_model = float(usage.get("llm_wall_s", usage.get("model_s", 0.0)))
+        in_model = float(usage.get("llm_wall_s") or usage.get("model_s") or 0.0)
         usage["nodes"] = {name: max(elapsed - in_model, 0.0)}
         return {**update, "usage": usage}
 

@@ -16,8 +16,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from maestro.agents.domain import MEDIATOR_ID, Strict, Topic
 from maestro.agents.roles import MediatorSpec, OperatorSpec
 
-SCENARIO_VERSION = 1
-
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used; the message names the file, line and field."""
@@ -39,7 +37,7 @@ class NetworkSpec(Strict):
 
 
 class Scenario(Strict):
-    version: Literal[1] = SCENARIO_VERSION
+    version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=80)
     description: str = Field("", max_length=2000)
     topic: Topic

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.providers import ModelOptions
@@ -15,7 +15,7 @@ from maestro.graphs.scenario import Scenario, coerce_scenario
 from maestro.settings import model_from_env, model_options
 from maestro.tools.ran import RanDriver
 
-ScenarioLike = Scenario | dict[str, Any] | str | Path
+ScenarioLike: TypeAlias = Scenario | dict[str, Any] | str | Path
 
 
 def _setup(

@@ -34,7 +34,7 @@ def bind_json_schema(
 ) -> Runnable[list[BaseMessage], BaseMessage]:
     custom = getattr(model, "bind_json_schema", None)
     if callable(custom):
-        return custom(schema, name)  # type: ignore[no-any-return]
+        return custom(schema, name)
     return model.bind(response_format={"type": "json_object", "schema": schema})
 
 

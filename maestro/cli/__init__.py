@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 
 import click
 import typer
 
 from maestro.cli.common import UserError, console
 
+_typer_click: types.ModuleType
 try:  # typer >= 0.29 ships its own copy of click; older ones use click itself
     from typer._click import exceptions as _typer_click
 except ImportError:  # pragma: no cover
-    _typer_click = click.exceptions  # type: ignore[assignment]
+    _typer_click = click.exceptions
 
 CLICK_ERRORS = (click.exceptions.ClickException, _typer_click.ClickException)
 ABORTS = (click.exceptions.Abort, typer.Abort)

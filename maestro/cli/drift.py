@@ -50,18 +50,21 @@ def _field_error(exc: ValidationError) -> UserError:
 def _summary(report: Any) -> str:
     lines = [f"service '{report.service}'  (policy: {report.policy})", ""]
     width = max([len(k) for k in report.kpis] + [3])
-    lines.append(f"{'KPI':<{width}}  {'value':>10}  {'target':<16} {'p9':>3} {'p3':>3} "
-                 f"{'delta':>10} {'gradient':>9}")
+    lines.append(
+        f"{'KPI':<{width}}  {'value':>10}  {'target':<16} {'p9':>3} {'p3':>3} "
+        f"{'delta':>10} {'gradient':>9}"
+    )
     for key, r in report.kpis.items():
-        lines.append(f"{key:<{width}}  {r.value:>10.4g}  {r.target:<16} {r.p9:>3} {r.p3:>3} "
-                     f"{r.delta:>10.4g} {r.gradient:>9.3f}")
+        lines.append(
+            f"{key:<{width}}  {r.value:>10.4g}  {r.target:<16} {r.p9:>3} {r.p3:>3} "
+            f"{r.delta:>10.4g} {r.gradient:>9.3f}"
+        )
     a = report.availability
     measured = "n/a" if a.measured is None else f"{a.measured:.6f}"
     lines += [
         "",
         f"distance {report.distance:.4g}   error {report.error:.4g}",
-        f"service health {report.service_health_pct:.1f} %   intent health "
-        f"{report.intent_health}",
+        f"service health {report.service_health_pct:.1f} %   intent health {report.intent_health}",
         f"availability target {a.target:g}: measured {measured}, "
         f"{a.healthy_resources}/{a.resources} resources healthy "
         f"({a.redundancy_needed} needed), {'met' if a.met else 'NOT met'}",
@@ -74,8 +77,10 @@ def _summary(report: Any) -> str:
         lines.append("actions (best first):")
         for act in report.actions:
             restores = "restores the intent" if act.restores_intent else "does NOT restore"
-            lines.append(f"  {act.rank}. {act.action} {act.subservice}: penalty "
-                         f"{act.penalty:g}, ~{act.downtime_s:g} s, {restores}")
+            lines.append(
+                f"  {act.rank}. {act.action} {act.subservice}: penalty "
+                f"{act.penalty:g}, ~{act.downtime_s:g} s, {restores}"
+            )
     return "\n".join(lines)
 
 

@@ -34,9 +34,7 @@ def _cell(bandwidth: float, scs: int, layers: int, mcs_table: int) -> Any:
     from maestro.tools.ran import CellConfig
 
     try:
-        cell = CellConfig(
-            bandwidth_mhz=bandwidth, scs_khz=scs, layers=layers, mcs_table=mcs_table
-        )
+        cell = CellConfig(bandwidth_mhz=bandwidth, scs_khz=scs, layers=layers, mcs_table=mcs_table)
         _ = cell.n_prb  # some invalid bandwidth/SCS pairs only surface here
     except ValidationError as exc:
         raise _field_error(exc) from exc
@@ -103,8 +101,10 @@ def capacity(
     if json_dest is not None:
         write_json(record, json_dest)
     else:
-        typer.echo(f"{rate:.2f} Mbps over {used} of {n_prb} PRBs (CQI {cqi}, "
-                   f"{bandwidth:g} MHz at {scs} kHz, {layers} layer(s))")
+        typer.echo(
+            f"{rate:.2f} Mbps over {used} of {n_prb} PRBs (CQI {cqi}, "
+            f"{bandwidth:g} MHz at {scs} kHz, {layers} layer(s))"
+        )
 
 
 @ran_app.command("serve")
@@ -151,8 +151,11 @@ def serve_cmd(
             raise UserError(f"--trace: {exc}") from exc
     emulator = RanEmulator(cell=cell, trace=radio, seed=seed, cqi=cqi)
     source = (
-        f"trace {trace} ({len(radio)} s)" if radio is not None
-        else f"fixed CQI {cqi}" if cqi is not None else f"synthetic trace (seed {seed})"
+        f"trace {trace} ({len(radio)} s)"
+        if radio is not None
+        else f"fixed CQI {cqi}"
+        if cqi is not None
+        else f"synthetic trace (seed {seed})"
     )
     pace = "manual clock (POST /advance)" if speed == 0 else f"replay at {speed:g}x"
     try:

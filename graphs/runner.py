@@ -72,6 +72,37 @@ def record_from_state(
     )
 
 
+class _Run:
+    """One streaming run: the compiled graph, its input, and the state it has reached."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        options: ModelOptions | None,
+        deps: NegotiationDeps | None,
+        on_event: EventSink | None,
+    ) -> None:
+        self.scenario = scenario
+        self.options = options or ModelOptions(seed=scenario.seed)
+        self.graph = build_negotiation_graph(deps or NegotiationDeps(pool=ModelPool(self.options)))
+        self.input = {"scenario": scenario.model_dump(mode="json")}
+        self.config = {"recursion_limit": recursion_limit(scenario)}
+        self.stream_mode = ["custom", "values"]
+        self.on_event = on_event
+        self.state: dict[str, Any] = {}
+        self.started = time.perf_counter()
+
+    def take(self, mode: str, chunk: Any) -> None:
+        if mode == "values":
+            self.state = chunk
+        elif self.on_event is not None:
+            self.on_event(chunk)
+
+    def record(self) -> NegotiationResult:
+        wall = time.perf_counter() - self.started
+        return record_from_state(self.scenario, self.state, wall, self.options)
+
+
 def run_negotiation(
     scenario: Scenario,
     *,
@@ -79,20 +110,10 @@ def run_negotiation(
     deps: NegotiationDeps | None = None,
     on_event: EventSink | None = None,
 ) -> NegotiationResult:
-    options = options or ModelOptions(seed=scenario.seed)
-    deps = deps or NegotiationDeps(pool=ModelPool(options))
-    graph = build_negotiation_graph(deps)
-    config = {"recursion_limit": recursion_limit(scenario)}
-    state: dict[str, Any] = {}
-    started = time.perf_counter()
-    for mode, chunk in graph.stream(
-        {"scenario": scenario.model_dump(mode="json")}, config, stream_mode=["custom", "values"]
-    ):
-        if mode == "values":
-            state = chunk
-        elif on_event is not None:
-            on_event(chunk)
-    return record_from_state(scenario, state, time.perf_counter() - started, options)
+    run = _Run(scenario, options, deps, on_event)
+    for mode, chunk in run.graph.stream(run.input, run.config, stream_mode=run.stream_mode):
+        run.take(mode, chunk)
+    return run.record()
 
 
 async def arun_negotiation(
@@ -102,17 +123,7 @@ async def arun_negotiation(
     deps: NegotiationDeps | None = None,
     on_event: EventSink | None = None,
 ) -> NegotiationResult:
-    options = options or ModelOptions(seed=scenario.seed)
-    deps = deps or NegotiationDeps(pool=ModelPool(options))
-    graph = build_negotiation_graph(deps)
-    config = {"recursion_limit": recursion_limit(scenario)}
-    state: dict[str, Any] = {}
-    started = time.perf_counter()
-    async for mode, chunk in graph.astream(
-        {"scenario": scenario.model_dump(mode="json")}, config, stream_mode=["custom", "values"]
-    ):
-        if mode == "values":
-            state = chunk
-        elif on_event is not None:
-            on_event(chunk)
-    return record_from_state(scenario, state, time.perf_counter() - started, options)
+    run = _Run(scenario, options, deps, on_event)
+    async for mode, chunk in run.graph.astream(run.input, run.config, stream_mode=run.stream_mode):
+        run.take(mode, chunk)
+    return run.record()

@@ -154,9 +154,6 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     def prepare(state: NegotiationState) -> dict[str, Any]:
         scenario = Scenario.model_validate(state["scenario"])
         update: dict[str, Any] = {"round": 1, "status": "running", "reason": "", "extras": {}}
-        if deps.before_round:
-            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
-            _emit_halt(update)
         _emit(
             {
                 "event": "start",
@@ -164,6 +161,9 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 "operators": [o.id for o in scenario.operators],
             }
         )
+        if deps.before_round:
+            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
+            _emit_halt(update)
         return update
 
     def fan_out(state: NegotiationState) -> list[Send] | str:

@@ -20,6 +20,7 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -141,6 +142,18 @@ def shared_llama(spec: LocalModelSpec, options: ModelOptions) -> SharedLlama:
         shared = SharedLlama(llama, str(spec.path), options.n_ctx, spec.chat_format, pool)
         _loaded[key] = shared
         return shared
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp objects before interpreter teardown: left to `__del__` at exit they
+    run after their module globals are gone and print a spurious traceback."""
+    with _loaded_lock:
+        for shared in _loaded.values():
+            with contextlib.suppress(Exception):
+                shared.contexts.close()
+                shared.llama.close()
+        _loaded.clear()
 
 
 def clear_model_cache() -> int:

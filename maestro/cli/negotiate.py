@@ -62,6 +62,14 @@ def _summary(result: NegotiationResult) -> None:  # noqa: F821
     if result.optimum:
         table.add_row("theoretical optimum", f"{result.optimum.get('consensus', float('nan')):.4g}")
         table.add_row("mean abs. error", f"{result.optimum.get('mae', float('nan')):.4g}")
+    if result.enforcement:
+        done = result.enforcement
+        achieved = done.get("achieved_mbps")
+        table.add_row(
+            "enforced",
+            f"{'ok' if done.get('ok') else 'refused'}: {done.get('message', '')}"
+            + (f", {achieved:.4g} {result.scenario['topic']['unit']} achieved" if achieved else ""),
+        )
     table.add_row("flags", str(len(result.flags)))
     table.add_row("model", result.model)
     t = result.timings

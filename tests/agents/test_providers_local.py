@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
 
 from maestro.agents.providers import (
     ContextOverflowError,
@@ -24,26 +23,7 @@ from maestro.agents.providers.local import (
     llama_response_format,
     to_llama_messages,
 )
-
-
-class Proposal(BaseModel):
-    value: float
-    reasoning: str = Field(max_length=160)
-
-
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "value": {"type": "number"},
-        "reasoning": {"type": "string", "pattern": "^[A-Za-z0-9 ,.%'()-]{1,160}$"},
-    },
-    "required": ["value", "reasoning"],
-}
-
-PROMPT = [
-    SystemMessage("You negotiate the cell throughput in Mbps, between 0 and 134, for an operator."),
-    HumanMessage("The other operator proposed 60 Mbps. Reply with your proposal as JSON."),
-]
+from tests.agents.llm_samples import PROMPT, SCHEMA, Proposal
 
 OPTIONS = ModelOptions(n_ctx=2048, max_tokens=128, temperature=0.8, seed=7)
 

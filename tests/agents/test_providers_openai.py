@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
 
 from maestro.agents.providers import (
     ModelOptions,
@@ -36,25 +34,7 @@ from maestro.agents.providers.openai_compat import (
     OpenAICompatChatModel,
     make_openai_model,
 )
-
-
-class Proposal(BaseModel):
-    value: float
-    reasoning: str = Field(max_length=160)
-
-
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "value": {"type": "number"},
-        "reasoning": {"type": "string", "pattern": "^[A-Za-z0-9 ,.%'()-]{1,160}$"},
-    },
-    "required": ["value", "reasoning"],
-}
-PROMPT = [
-    SystemMessage("You negotiate the cell throughput in Mbps, between 0 and 134, for an operator."),
-    HumanMessage("The other operator proposed 60 Mbps. Reply with your proposal as JSON."),
-]
+from tests.agents.llm_samples import PROMPT, SCHEMA, Proposal
 
 
 def free_port() -> int:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 MEDIATOR_ID = "mediator"
+Direction = Literal["increase", "decrease", "hold"]  # the way feedback points an operator
 
 
 class Personality(StrEnum):
@@ -39,18 +39,11 @@ class Topic(Strict):
 
     name: str = Field("cell_throughput", min_length=1, max_length=64)
     unit: str = Field("Mbps", min_length=1, max_length=16)
-    lower: float = 0.0
-    upper: float
+    lower: float = Field(0.0, allow_inf_nan=False)
+    upper: float = Field(allow_inf_nan=False)
     description: str = Field(
         "the throughput at which the shared base station should operate", max_length=400
     )
-
-    @field_validator("lower", "upper")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
 
     @model_validator(mode="after")
     def _ordered(self) -> Topic:
@@ -72,18 +65,14 @@ class ServiceIntent(Strict):
 
 FlagCode = Literal[
     "invalid_output",
-    "retried",
     "fallback_previous",
     "fallback_optimizer",
     "fallback_preferred",
-    "out_of_bounds",
     "suspicious_reasoning",
     "hard_guidance_override",
     "model_error",
     "missing_feedback",
     "topic_void",
-    "enforcement",
-    "arbitral_warning",
 ]
 
 
@@ -96,20 +85,18 @@ class Flag(Strict):
     message: str = Field(max_length=600)
 
 
+def flag_record(code: str, agent: str, round_: int, message: str) -> dict[str, Any]:
+    """A flag as the record stores it; the code must be one of FlagCode."""
+    return Flag.model_validate(
+        {"code": code, "agent": agent, "round": round_, "message": message[:600]}
+    ).model_dump()
+
+
 class Feedback(Strict):
     """The mediator's answer to one operator: words from the LLM, direction from the numbers."""
 
     message: str = Field(max_length=600)
-    direction: Literal["increase", "decrease", "hold"]
+    direction: Direction
     target_value: float | None = None
-
-
-class Usage(Strict):
-    llm_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    model_s: float = 0.0
-
-
-def jsonable(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")
+    price: float | None = None  # the collective term's pull at the point (optimizer unit)
+    agreement_weight: float | None = None

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
 
+from maestro.agents.domain import flag_record
+
 Role = Literal["operator", "mediator"]
 
 
@@ -65,7 +67,7 @@ class Unit:
 
 
 def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:
-    return {"code": code, "agent": turn["agent"], "round": turn["round"], "message": message}
+    return flag_record(code, turn["agent"], turn["round"], message)
 
 
 def contribution(lines: list[str], closing: str | None = None, **facts: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from maestro.agents.domain import Guidance, Topic
+from maestro.agents.domain import Direction, Feedback, Guidance, ServiceIntent, Topic
 from maestro.agents.turn import AgentTurn, Unit, flag
 
 MAX_ATTEMPTS = 2
@@ -72,7 +72,10 @@ def check_operator_reply(
     reasoning = data["reasoning"]
     if not isinstance(reasoning, str) or not reasoning.strip():
         raise ReplyError("'reasoning' must be a non-empty sentence")
-    return {"value": value, "unit": topic.unit, "reasoning": reasoning.strip()[:reasoning_max]}
+    intent = ServiceIntent(
+        value=value, unit=topic.unit, reasoning=reasoning.strip()[:reasoning_max]
+    )
+    return intent.model_dump()
 
 
 def check_mediator_reply(
@@ -168,7 +171,7 @@ def _validate_operator(turn: AgentTurn) -> dict[str, Any]:
     return {"decision": decision, "flags": flags, "retry_error": None}
 
 
-def direction(value: float, point: float | None, tolerance: float) -> str:
+def direction(value: float, point: float | None, tolerance: float) -> Direction:
     if point is None or abs(value - point) <= tolerance:
         return "hold"
     return "decrease" if value > point else "increase"
@@ -215,13 +218,13 @@ def _validate_mediator(turn: AgentTurn) -> dict[str, Any]:
             if way != "hold" and point is not None
             else "Please hold your proposal."
         )
-        feedback[op] = {
-            "message": text,
-            "direction": way,
-            "target_value": point,
-            "price": (facts.get("prices") or {}).get(op),
-            "agreement_weight": facts.get("agreement_weight"),
-        }
+        feedback[op] = Feedback(
+            message=text,
+            direction=way,
+            target_value=point,
+            price=(facts.get("prices") or {}).get(op),
+            agreement_weight=facts.get("agreement_weight"),
+        ).model_dump()
     return {
         "decision": {"summary": summary, "feedback": feedback, "mediator_value": point},
         "flags": flags,

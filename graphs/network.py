@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from maestro.agents.central_llm import make_central_llm_unit
+from maestro.agents.domain import flag_record
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.observability import Observer, make_observability_unit
@@ -42,10 +43,11 @@ SLA_SLICE = "sla"
 
 
 def cell_of(network: NetworkSpec) -> CellConfig:
+    # Validated, not model_copy'd: a bandwidth/SCS pair the NR tables lack must fail here.
     try:
-        base = CellConfig.oai_band78()
-        return base.model_copy(
-            update={
+        return CellConfig.model_validate(
+            CellConfig.oai_band78().model_dump()
+            | {
                 "bandwidth_mhz": network.bandwidth_mhz,
                 "scs_khz": network.scs_khz,
                 "layers": network.layers,
@@ -61,7 +63,6 @@ def scenario_capacity(scenario: Scenario) -> float | None:
         return None
     cell = cell_of(scenario.network)
     try:
-        CellConfig.model_validate(cell.model_dump())
         return throughput_mbps(cell, scenario.network.cqi)
     except ValueError as exc:
         raise ScenarioError(f"network: {exc}") from exc
@@ -182,9 +183,4 @@ def network_deps(
 
 
 def _flag(state: NegotiationState, message: str) -> dict[str, Any]:
-    return {
-        "code": "topic_void",
-        "agent": "network",
-        "round": state.get("round", 0),
-        "message": message,
-    }
+    return flag_record("topic_void", "network", state.get("round", 0), message)

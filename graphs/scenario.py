@@ -6,12 +6,11 @@ the offending field found by walking the YAML node tree alongside pydantic's err
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from maestro.agents.domain import MEDIATOR_ID, Strict, Topic
 from maestro.agents.roles import MediatorSpec, OperatorSpec
@@ -47,14 +46,7 @@ class Scenario(Strict):
     model: str = "local"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     rounds: int = Field(5, ge=1, le=100)
-    epsilon: float = Field(1.0, gt=0)
-
-    @field_validator("epsilon")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
+    epsilon: float = Field(1.0, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Scenario:

@@ -72,3 +72,10 @@ def test_cell_switched_off_mid_run_halts_the_negotiation(scenario_dict: dict[str
     assert result.status == "halted" and 1 <= len(result.rounds) <= 2
     assert "switched off" in result.reason
     assert any(f["code"] == "topic_void" for f in result.flags)
+
+
+def test_a_cell_the_nr_tables_do_not_know_is_a_scenario_error(scenario_dict: dict[str, Any]) -> None:
+    scenario = _with_network(scenario_dict)
+    scenario["network"]["bandwidth_mhz"] = 7  # no NR channel is 7 MHz wide
+    with pytest.raises(maestro.ScenarioError, match="network"):
+        maestro.negotiate(scenario)

@@ -15,65 +15,39 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from maestro.agents.domain import Personality, Topic
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.prompting import fmt, personality_text, render
-from maestro.agents.providers import FACTS_KEY, bind_json_schema
-from maestro.agents.turn import AgentTurn, Unit
+from maestro.agents.providers import bind_json_schema, reads_facts
+from maestro.agents.replies import reply_model, reply_schema
+from maestro.agents.turn import AgentTurn, Unit, mediator_point, unit_fact
 
-REASONING_MAX = 90  # bounded strings keep grammar-constrained replies short and parseable
-SENTENCE_MAX = 80
 UNIT_ORDER = ("extraction", "arbitral", "regulatory", "observability", "optimizer")
 
 
-def operator_schema(topic: Topic) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "value": {"type": "number"},
-            "unit": {"type": "string", "enum": [topic.unit]},
-            "reasoning": {"type": "string", "minLength": 1, "maxLength": REASONING_MAX},
-        },
-        "required": ["value", "unit", "reasoning"],
-        "additionalProperties": False,
-    }
-
-
-def mediator_schema(operator_ids: list[str]) -> dict[str, Any]:
-    sentence = {"type": "string", "minLength": 1, "maxLength": SENTENCE_MAX}
-    return {
-        "type": "object",
-        "properties": {
-            "summary": sentence,
-            "feedback": {
-                "type": "object",
-                "properties": {op: sentence for op in operator_ids},
-                "required": operator_ids,
-                "additionalProperties": False,
-            },
-        },
-        "required": ["summary", "feedback"],
-        "additionalProperties": False,
-    }
-
-
-def schema_for(turn: AgentTurn) -> dict[str, Any]:
-    if turn["role"] == "mediator":
-        return mediator_schema(sorted(turn["inbox"]["proposals"]))
-    return operator_schema(Topic.model_validate(turn["topic"]))
-
-
-def situation(turn: AgentTurn) -> tuple[str, str, dict[str, Any]]:
-    """The units' prompt lines in pipeline order, their closing lines, and their merged facts."""
+def situation(turn: AgentTurn) -> tuple[str, str]:
+    """The units' prompt lines in pipeline order, and their closing lines."""
     context = turn.get("context") or {}
     lines: list[str] = []
     closing: list[str] = []
-    facts: dict[str, Any] = {"role": turn["role"], "unit": turn["topic"]["unit"]}
     for name in (*UNIT_ORDER, *sorted(set(context) - set(UNIT_ORDER))):
         part = context.get(name)
         if part:
             lines.extend(part.get("lines", []))
             if part.get("closing"):
                 closing.append(part["closing"])
-            facts.update(part.get("facts", {}))
-    return "\n".join(lines), "\n".join(closing), facts
+    return "\n".join(lines), "\n".join(closing)
+
+
+def script_facts(turn: AgentTurn) -> dict[str, Any]:
+    """The numbers a scripted model answers from, each taken from the unit that owns it."""
+    facts: dict[str, Any] = {"role": turn["role"], "unit": turn["topic"]["unit"]}
+    if turn["role"] == "mediator":
+        facts["point"] = mediator_point(turn)
+        facts["proposals"] = unit_fact(turn, "extraction", "proposals") or {}
+    else:
+        facts["suggested"] = unit_fact(turn, "optimizer", "suggested")
+        facts["feedback_point"] = unit_fact(turn, "extraction", "feedback_point")
+        facts["target"] = unit_fact(turn, "extraction", "target")
+        facts["previous"] = turn.get("previous")
+    return facts
 
 
 def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
@@ -88,15 +62,15 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
         epsilon=fmt(turn["epsilon"]),
     )
     personality = personality_text(Personality(spec.get("personality", "normal")))
-    text, closing, facts = situation(turn)
+    text, closing = situation(turn)
     if turn["role"] == "mediator":
         system = render("mediator_system.txt", personality=personality)
         user = render(
             "mediator_round.txt",
             round=turn["round"],
             max_rounds=turn["max_rounds"],
-            proposals=facts.get("proposal_lines", ""),
-            mediator_value=fmt(facts.get("mediator_value")),
+            proposals=unit_fact(turn, "extraction", "proposal_lines") or "",
+            mediator_value=fmt(mediator_point(turn)),
             unit=topic.unit,
             situation=text,
             operator_ids=", ".join(sorted(turn["inbox"]["proposals"])),
@@ -121,16 +95,13 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
     ]
 
 
-def to_langchain(messages: list[dict[str, str]], facts: dict[str, Any]) -> list[BaseMessage]:
-    out: list[BaseMessage] = []
-    for m in messages:
-        if m["role"] == "system":
-            out.append(SystemMessage(content=m["content"]))
-        elif m["role"] == "assistant":
-            out.append(AIMessage(content=m["content"]))
-        else:
-            out.append(HumanMessage(content=m["content"], additional_kwargs={FACTS_KEY: facts}))
-    return out
+def to_langchain(messages: list[dict[str, str]]) -> list[BaseMessage]:
+    kinds: dict[str, type[BaseMessage]] = {
+        "system": SystemMessage,
+        "assistant": AIMessage,
+        "user": HumanMessage,
+    }
+    return [kinds[m["role"]](content=m["content"]) for m in messages]
 
 
 def make_central_llm_unit(pool: ModelPool) -> Unit:
@@ -142,15 +113,18 @@ def make_central_llm_unit(pool: ModelPool) -> Unit:
             messages.append(
                 {"role": "user", "content": render("retry.txt", error=turn["retry_error"])}
             )
-        _, _, facts = situation(turn)
         model = pool.get(turn["model"])
-        runnable = bind_json_schema(model, schema_for(turn), f"{turn['role']}_reply")
+        schema = reply_schema(reply_model(turn))
+        runnable = bind_json_schema(model, schema, f"{turn['role']}_reply")
+        # Only a model that declares it reads facts gets them: a real provider would send
+        # any extra argument to its endpoint.
+        extra = {"facts": script_facts(turn)} if reads_facts(model) else {}
         started = time.perf_counter()
         attempt: dict[str, Any] = {"text": None, "error": None}
         tokens_in = tokens_out = 0
         compute_s = None
         try:
-            reply = runnable.invoke(to_langchain(messages, facts))
+            reply = runnable.invoke(to_langchain(messages), **extra)
             attempt["text"] = (
                 reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
             )

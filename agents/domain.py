@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 MEDIATOR_ID = "mediator"
+# The longest reasoning an operator may give: short replies keep grammar-constrained decoding
+# fast and parseable. One constant for the prompt, the grammar and the validation.
+REASONING_MAX = 90
 Direction = Literal["increase", "decrease", "hold"]  # the way feedback points an operator
 
 
@@ -56,11 +59,11 @@ class Topic(Strict):
 
 
 class ServiceIntent(Strict):
-    """What an agent proposes each round: a value and the reasoning behind it."""
+    """What an agent proposes each round: a finite value and the reasoning behind it."""
 
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: str
-    reasoning: str = Field(max_length=600)
+    reasoning: str = Field(min_length=1, max_length=REASONING_MAX)
 
 
 FlagCode = Literal[
@@ -73,6 +76,8 @@ FlagCode = Literal[
     "model_error",
     "missing_feedback",
     "topic_void",
+    "monitoring_unavailable",
+    "private_text_redacted",
 ]
 
 

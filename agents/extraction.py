@@ -34,19 +34,19 @@ def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
             + (f"; {said}." if said else ".")
         ]
     feedback = inbox.get("feedback")
-    mediator_value = None
+    feedback_point = None
     if feedback:
-        mediator_value = feedback.get("target_value")
+        feedback_point = feedback.get("target_value")
         point = (
             ""
-            if mediator_value is None
-            else f"; consensus point {fmt(mediator_value)} {topic.unit}"
+            if feedback_point is None
+            else f"; consensus point {fmt(feedback_point)} {topic.unit}"
         )
         lines.append(
             f"Mediator's feedback to you: {quote_untrusted(feedback['message'])} "
             f"(direction: {feedback['direction']}{point})."
         )
-    return contribution(lines, target=target, previous=previous, mediator_value=mediator_value)
+    return contribution(lines, target=target, previous=previous, feedback_point=feedback_point)
 
 
 def _mediator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
@@ -57,13 +57,12 @@ def _mediator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
         for op in sorted(proposals)
     )
     spread = max(values.values()) - min(values.values()) if values else 0.0
-    mediator_value = fmean(values.values()) if values else None
     return contribution(
         [f"The proposals are {fmt(spread)} {topic.unit} apart."],
         proposals=values,
         proposal_lines=proposal_lines,
         spread=spread,
-        mediator_value=mediator_value,
+        mean=fmean(values.values()) if values else None,
     )
 
 

@@ -1,21 +1,19 @@
-"""Observability unit: grounds every agent in the cell's current capacity and load.
+"""Observability unit: grounds every agent in the cell's capacity and load.
 
-The unit takes an observer (a function returning a `RanObservation`: from the RAN driver, or
-from Prometheus through PromQL) and adds the capacity and demand to the agent's prompt and
-facts; the optimizer then caps the consensus at the capacity.
+The negotiation observes the cell once per round (from the RAN driver, or from Prometheus
+through PromQL) and hands that one observation to every agent's turn, so all agents of a
+round reason about the same capacity. This unit turns it into prompt lines and facts; the
+optimizer then caps the consensus at the capacity. Without an observation it adds nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from maestro.agents.domain import Topic
 from maestro.agents.prompting import fmt
-from maestro.agents.turn import AgentTurn, Unit, contribution, flag
+from maestro.agents.turn import AgentTurn, Unit, contribution
 from maestro.tools.ran import RanObservation
-
-Observer = Callable[[], RanObservation | None]
 
 
 def observation_lines(obs: RanObservation, topic: Topic) -> list[str]:
@@ -26,15 +24,13 @@ def observation_lines(obs: RanObservation, topic: Topic) -> list[str]:
     ]
 
 
-def make_observability_unit(observer: Observer) -> Unit:
+def make_observability_unit() -> Unit:
     def observability(turn: AgentTurn) -> dict[str, Any]:
-        topic = Topic.model_validate(turn["topic"])
-        try:
-            obs = observer()
-        except Exception as exc:  # a monitoring outage must not stop the negotiation
-            return {"flags": [flag(turn, "topic_void", f"network state unavailable: {exc}")]}
-        if obs is None:
+        seen = turn.get("observation")
+        if not seen:
             return {}
+        obs = RanObservation.model_validate(seen)
+        topic = Topic.model_validate(turn["topic"])
         return {
             "context": {
                 "observability": contribution(

@@ -24,7 +24,7 @@ import numpy as np
 from maestro.agents.domain import Guidance, Topic
 from maestro.agents.prompting import fmt
 from maestro.agents.roles import preferred_value
-from maestro.agents.turn import AgentTurn, Unit, contribution
+from maestro.agents.turn import AgentTurn, Unit, contribution, unit_fact
 from maestro.tools.consensus import (
     ConsensusProblem,
     CostModel,
@@ -42,8 +42,7 @@ def _round(value: float) -> float:
 
 
 def _capacity(turn: AgentTurn) -> float | None:
-    observed = (turn.get("context") or {}).get("observability", {}).get("facts", {})
-    cap = observed.get("capacity")
+    cap = unit_fact(turn, "observability", "capacity")
     return float(cap) if cap is not None else None
 
 
@@ -165,7 +164,7 @@ def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     return {
         "context": {
             "optimizer": contribution(
-                [line], mediator_value=point, prices=prices, agreement_weight=weight
+                [line], consensus_point=point, prices=prices, agreement_weight=weight
             )
         }
     }

@@ -2,8 +2,9 @@
 
 A unit is a named node function over `AgentTurn`. Units contribute to the prompt through
 `context[<unit name>] = {"lines": [...], "facts": {...}}`: the central LLM unit shows the lines
-in unit order and hands the facts to scripted models. New units (arbitral, regulatory,
-observability, optimizer) plug in by adding a context entry; nothing is rewired.
+in unit order. Facts stay under the unit that produced them and are read by name
+(`unit_fact(turn, "optimizer", "suggested")`), so two units never overwrite each other's
+numbers. New units (arbitral, regulatory, ...) plug in by adding a context entry.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ class AgentTurn(TypedDict, total=False):
     topic: dict[str, Any]
     spec: dict[str, Any]  # OperatorSpec or MediatorSpec, as JSON
     model: str
-    seed: int
     previous: float | None  # this operator's value in the last round
     inbox: dict[str, Any]  # what reached the agent: feedback and others' intents, or proposals
+    observation: dict[str, Any] | None  # the cell as observed once for this round, if any
     context: Annotated[dict[str, Any], merge_dicts]
     messages: list[dict[str, str]]  # the conversation with the LLM this turn (role, content)
     attempts: Annotated[list[dict[str, Any]], operator.add]
@@ -64,6 +65,21 @@ NodeFn = Callable[[AgentTurn], dict[str, Any]]
 class Unit:
     name: str
     node: NodeFn
+
+
+def unit_fact(turn: AgentTurn, unit: str, key: str) -> Any:
+    """One fact as the named unit stated it, or None when that unit did not state it."""
+    part = (turn.get("context") or {}).get(unit) or {}
+    return (part.get("facts") or {}).get(key)
+
+
+def mediator_point(turn: AgentTurn) -> float | None:
+    """Where the mediator steers: the optimizer's theoretical consensus when it ran, else the
+    mean of the proposals (extraction)."""
+    point = unit_fact(turn, "optimizer", "consensus_point")
+    if point is None:
+        point = unit_fact(turn, "extraction", "mean")
+    return None if point is None else float(point)
 
 
 def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.domain import MEDIATOR_ID
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
+from maestro.agents.observability import make_observability_unit
 from maestro.agents.optimizer import final_errors, make_optimizer_unit, theoretical_consensus
 from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
@@ -51,7 +52,7 @@ class NegotiationState(TypedDict, total=False):
 
 class OperatorTask(TypedDict):
     scenario: dict[str, Any]
-    capacity: float | None
+    observation: dict[str, Any] | None
     op_id: str
     round: int
     previous: float | None
@@ -63,6 +64,7 @@ def default_units(pool: ModelPool) -> list[Unit]:
     """Both roles run the same units; each unit reads the turn's role."""
     return [
         make_extraction_unit(),
+        make_observability_unit(),
         make_optimizer_unit(),
         make_central_llm_unit(pool),
         make_validation_unit(),
@@ -98,8 +100,12 @@ def effective_topic(scenario: Scenario, capacity: float | None) -> dict[str, Any
     return topic
 
 
+def _observation(state: NegotiationState) -> dict[str, Any] | None:
+    return (state.get("extras") or {}).get("observation")
+
+
 def _capacity(state: NegotiationState) -> float | None:
-    return ((state.get("extras") or {}).get("observation") or {}).get("capacity_mbps")
+    return (_observation(state) or {}).get("capacity_mbps")
 
 
 def _emit_halt(update: dict[str, Any]) -> None:
@@ -116,8 +122,9 @@ def _turn(
     model: str,
     inbox: dict[str, Any],
     previous: float | None = None,
-    capacity: float | None = None,
+    observation: dict[str, Any] | None = None,
 ) -> AgentTurn:
+    capacity = (observation or {}).get("capacity_mbps")
     return AgentTurn(
         agent=agent,
         role=role,
@@ -127,9 +134,9 @@ def _turn(
         topic=effective_topic(scenario, capacity),
         spec=spec,
         model=model,
-        seed=scenario.seed,
         previous=previous,
         inbox=inbox,
+        observation=observation,
         context={},
         messages=[],
         attempts=[],
@@ -177,7 +184,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 "operator",
                 OperatorTask(
                     scenario=state["scenario"],
-                    capacity=_capacity(state),
+                    observation=_observation(state),
                     op_id=op.id,
                     round=state["round"],
                     previous=last[op.id]["value"] if op.id in last else None,
@@ -204,7 +211,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             spec.model or scenario.model,
             {"feedback": task["feedback"], "others": task["others"]},
             task["previous"],
-            task["capacity"],
+            task["observation"],
         )
         result = run_turn("operator", turn)
         decision = dict(result["decision"])
@@ -267,7 +274,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 spec,
                 scenario.mediator.model or scenario.model,
                 inbox,
-                capacity=_capacity(state),
+                observation=_observation(state),
             )
             result = run_turn("mediator", turn)
             decision = result["decision"]

@@ -10,17 +10,12 @@ slice policy and the record shows the policy and the throughput achieved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.domain import flag_record
-from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
-from maestro.agents.observability import Observer, make_observability_unit
-from maestro.agents.optimizer import make_optimizer_unit
-from maestro.agents.turn import Unit
-from maestro.agents.validation import make_validation_unit
 from maestro.graphs.negotiation import NegotiationDeps, NegotiationState
 from maestro.graphs.scenario import NetworkSpec, Scenario, ScenarioError
 from maestro.tools.ran import (
@@ -40,6 +35,7 @@ from maestro.tools.ran import (
 )
 
 SLA_SLICE = "sla"
+Observer = Callable[[], RanObservation | None]
 
 
 def cell_of(network: NetworkSpec) -> CellConfig:
@@ -121,20 +117,12 @@ def network_deps(
     driver = driver or make_driver(scenario, base_dir)
     observer = make_observer(scenario, driver)
 
-    def units(pool: ModelPool) -> list[Unit]:
-        return [
-            make_extraction_unit(),
-            make_observability_unit(observer),
-            make_optimizer_unit(),
-            make_central_llm_unit(pool),
-            make_validation_unit(),
-        ]
-
     def before_round(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
         try:
             obs = observer()
-        except Exception as exc:
-            return {"flags": [_flag(state, f"network state unavailable: {exc}")]}
+        except Exception as exc:  # a monitoring outage: negotiate on, without the cell's numbers
+            note = flag_record("monitoring_unavailable", "network", state.get("round", 0), f"{exc}")
+            return {"flags": [note], "extras": {"observation": None}}
         if obs is None:
             return {}
         observation = obs.model_dump(mode="json")
@@ -174,8 +162,6 @@ def network_deps(
 
     deps = NegotiationDeps(
         pool=pool,
-        operator_units=units,
-        mediator_units=units,
         before_round=before_round,
         on_finish=on_finish,
     )

@@ -7,11 +7,11 @@ are imported on first use: langchain-openai takes about a second to import.
 from typing import Any
 
 from maestro.agents.providers.base import (
-    FACTS_KEY,
+    ModelCallError,
     ProviderUnavailableError,
     UnknownModelError,
     bind_json_schema,
-    facts_of,
+    reads_facts,
 )
 from maestro.agents.providers.catalog import (
     LocalModelSpec,
@@ -60,14 +60,14 @@ __all__ = [
     "make_local_model",
     "make_openai_model",
     "resolve_local",
-    "FACTS_KEY",
+    "ModelCallError",
     "ModelId",
     "ModelOptions",
     "ProviderUnavailableError",
     "ScriptedChatModel",
     "UnknownModelError",
     "bind_json_schema",
-    "facts_of",
+    "reads_facts",
     "load_chat_model",
     "parse_model_id",
     "replay",

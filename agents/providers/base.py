@@ -5,9 +5,10 @@ Every provider returns a LangChain chat model. Units never parse free text: they
 model's JSON text, which the unit then validates with pydantic. Providers that need another
 route to a schema (function calling on some servers) implement `bind_json_schema` themselves.
 
-Facts for scripted models ride along in `HumanMessage.additional_kwargs["maestro_facts"]`:
-real providers send only the message text, so the facts never reach a real LLM, while the
-scripted model can answer from the same numbers the prompt shows.
+Scripted models answer from the units' numbers rather than from the prompt's words. They say
+so with a class attribute `reads_facts = True` and receive the numbers as a `facts=` call
+argument; every other model gets only the messages, so the numbers cannot ride along to a
+real endpoint in a serialised message.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-FACTS_KEY = "maestro_facts"
-
 
 class UnknownModelError(ValueError):
     """A model id that names no provider, or a file or package that is not there."""
@@ -27,6 +26,22 @@ class UnknownModelError(ValueError):
 
 class ProviderUnavailableError(RuntimeError):
     """The provider's SDK or model file is missing; the message says how to install it."""
+
+
+class ModelCallError(RuntimeError):
+    """A model call failed in a way another attempt at the same prompt cannot fix.
+
+    `kind` says why: "unreachable", "timeout", "auth", "unknown_model", "context_overflow",
+    "rate_limited", "server_error", "bad_request" or "failed". Transient faults (timeouts,
+    429, 5xx) have already been retried by the provider's client when this is raised. A
+    negotiation that meets one ends with status `error`: a reply that never came is not a
+    bad reply to fall back from.
+    """
+
+    def __init__(self, message: str, kind: str = "failed", status_code: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status_code = status_code
 
 
 def bind_json_schema(
@@ -38,11 +53,6 @@ def bind_json_schema(
     return model.bind(response_format={"type": "json_object", "schema": schema})
 
 
-def facts_of(messages: list[BaseMessage]) -> dict[str, Any]:
-    """Merge the scripted-model facts carried by the messages (later ones win)."""
-    merged: dict[str, Any] = {}
-    for message in messages:
-        facts = message.additional_kwargs.get(FACTS_KEY)
-        if isinstance(facts, dict):
-            merged.update(facts)
-    return merged
+def reads_facts(model: BaseChatModel) -> bool:
+    """Whether the model takes the units' facts as a `facts=` argument (scripted models)."""
+    return getattr(type(model), "reads_facts", False) is True

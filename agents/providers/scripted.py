@@ -1,8 +1,8 @@
 """Scripted chat models: deterministic stand-ins for unit tests and dry runs.
 
 Chosen explicitly with `scripted:<name>`, never as a fallback. A script is a function of the
-messages and the requested JSON schema that returns the reply text; the named scripts answer
-from the facts the units attach to their messages (see `base.FACTS_KEY`).
+messages and the turn's facts (the units' numbers, handed over as a call argument: see
+`base.reads_facts`) that returns the reply text.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
-from maestro.agents.providers.base import facts_of
-
-Script = Callable[[list[BaseMessage], dict[str, Any] | None], str]
+Facts = dict[str, Any]
+Script = Callable[[list[BaseMessage], Facts], str]
 
 
 def _operator_reply(value: float | None, reasoning: str, unit: str = "Mbps") -> str:
@@ -32,8 +31,8 @@ def _unit(facts: dict[str, Any]) -> str:
     return str(facts.get("unit") or "Mbps")
 
 
-def _mediator_reply(facts: dict[str, Any]) -> str:
-    target = facts.get("mediator_value")
+def _mediator_reply(facts: Facts) -> str:
+    target = facts.get("point")
     feedback = {}
     for op_id, value in (facts.get("proposals") or {}).items():
         if target is None or value is None:
@@ -46,12 +45,11 @@ def _mediator_reply(facts: dict[str, Any]) -> str:
     return json.dumps({"summary": "Scripted mediator feedback.", "feedback": feedback})
 
 
-def follow_optimizer(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
+def follow_optimizer(messages: list[BaseMessage], facts: Facts) -> str:
     """Take the optimizer's proposal, else the mediator's point, else the own target."""
-    facts = facts_of(messages)
     if facts.get("role") == "mediator":
         return _mediator_reply(facts)
-    for key in ("suggested", "mediator_value", "target", "previous"):
+    for key in ("suggested", "feedback_point", "target", "previous"):
         if facts.get(key) is not None:
             return _operator_reply(
                 float(facts[key]), f"Scripted: following the {key} value.", _unit(facts)
@@ -59,9 +57,8 @@ def follow_optimizer(messages: list[BaseMessage], schema: dict[str, Any] | None)
     return _operator_reply(None, "Scripted: no number available.", _unit(facts))
 
 
-def stubborn(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
+def stubborn(messages: list[BaseMessage], facts: Facts) -> str:
     """Always insist on the operator's own target: an agent that never concedes."""
-    facts = facts_of(messages)
     if facts.get("role") == "mediator":
         return _mediator_reply(facts)
     return _operator_reply(
@@ -69,12 +66,11 @@ def stubborn(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
     )
 
 
-def concede(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
+def concede(messages: list[BaseMessage], facts: Facts) -> str:
     """Move halfway from the previous value towards the mediator's point each round."""
-    facts = facts_of(messages)
     if facts.get("role") == "mediator":
         return _mediator_reply(facts)
-    previous, point = facts.get("previous"), facts.get("mediator_value")
+    previous, point = facts.get("previous"), facts.get("feedback_point")
     if previous is None or point is None:
         return _operator_reply(
             facts.get("target"), "Scripted: opening with my target.", _unit(facts)
@@ -100,30 +96,24 @@ class ScriptedChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    reads_facts: ClassVar[bool] = True
+
     name: str = "scripted"
     script: Script = follow_optimizer
-    _calls: int = PrivateAttr(default=0)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
         return "maestro-scripted"
-
-    @property
-    def calls(self) -> int:
-        return self._calls
 
     def _generate(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
+        facts: Facts | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        response_format = kwargs.get("response_format") or {}
-        text = self.script(messages, response_format.get("schema"))
-        with self._lock:
-            self._calls += 1
+        text = self.script(messages, facts or {})
         prompt_tokens = sum(len(str(m.content).split()) for m in messages)
         message = AIMessage(
             content=text,
@@ -143,9 +133,9 @@ def replay(replies: list[str] | tuple[str, ...], cycle: bool = True) -> Script:
     last = {"reply": replies[-1] if replies else ""}
     lock = threading.Lock()
 
-    def script(messages: list[BaseMessage], schema: dict[str, Any] | None) -> str:
-        if facts_of(messages).get("role") == "mediator":
-            return _mediator_reply(facts_of(messages))
+    def script(messages: list[BaseMessage], facts: Facts) -> str:
+        if facts.get("role") == "mediator":
+            return _mediator_reply(facts)
         with lock:
             last["reply"] = next(source, last["reply"])
             return last["reply"]

@@ -108,9 +108,9 @@ def test_no_guidance_keeps_the_proposal_out_of_the_prompt(scenario_dict: dict[st
     from maestro.agents.providers.scripted import stubborn
     from tests.conftest import deps_with
 
-    def spy(messages: Any, schema: Any) -> str:
+    def spy(messages: Any, facts: Any) -> str:
         seen.append("\n".join(str(m.content) for m in messages))
-        return stubborn(messages, schema)
+        return stubborn(messages, facts)
 
     scenario = _guided(scenario_dict, "none", "scripted:custom")
     result = maestro.negotiate(scenario, rounds=2, deps=deps_with(ScriptedChatModel(script=spy)))

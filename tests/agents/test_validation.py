@@ -2,60 +2,87 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 import maestro
 from maestro.agents.central_llm import make_central_llm_unit
-from maestro.agents.domain import Topic
+from maestro.agents.domain import REASONING_MAX, Topic
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.providers import ScriptedChatModel, replay
-from maestro.agents.validation import (
+from maestro.agents.replies import (
     ReplyError,
-    check_mediator_reply,
-    check_operator_reply,
-    make_validation_unit,
+    mediator_reply_model,
+    operator_reply_model,
+    parse_reply,
+    reply_schema,
 )
+from maestro.agents.validation import make_validation_unit
 from tests.conftest import deps_with
 
 TOPIC = Topic(name="cell_throughput", unit="Mbps", lower=0, upper=134)
+OPERATOR = operator_reply_model(TOPIC.unit, TOPIC.lower, TOPIC.upper)
 GOOD = '{"value": 55, "unit": "Mbps", "reasoning": "fair"}'
 
 
 @pytest.mark.parametrize(
     "reply, fragment",
     [
-        ("I propose fifty", "not valid JSON"),
+        ("I propose fifty", "Invalid JSON"),
         ("", "empty"),
-        ("[1, 2]", "JSON object"),
-        ('{"value": NaN, "unit": "Mbps", "reasoning": "x"}', "not a number"),
-        ('{"value": Infinity, "unit": "Mbps", "reasoning": "x"}', "not a number"),
-        ('{"value": "55 Mbps", "unit": "Mbps", "reasoning": "x"}', "must be a number"),
-        ('{"value": true, "unit": "Mbps", "reasoning": "x"}', "must be a number"),
-        ('{"value": 1e12, "unit": "Mbps", "reasoning": "x"}', "outside the allowed range"),
-        ('{"value": -3, "unit": "Mbps", "reasoning": "x"}', "outside the allowed range"),
-        ('{"value": 55, "unit": "Gbps", "reasoning": "x"}', "'unit' must be"),
-        ('{"value": 55, "unit": "Mbps"}', "missing field"),
-        ('{"value": 55, "unit": "Mbps", "reasoning": "  "}', "non-empty"),
+        ("[1, 2]", "Input should be an object"),
+        ('{"value": NaN, "unit": "Mbps", "reasoning": "x"}', "value: .*finite number"),
+        ('{"value": Infinity, "unit": "Mbps", "reasoning": "x"}', "value: .*finite number"),
+        ('{"value": "55 Mbps", "unit": "Mbps", "reasoning": "x"}', "value: .*valid number"),
+        ('{"value": "55", "unit": "Mbps", "reasoning": "x"}', "value: .*valid number"),
+        ('{"value": true, "unit": "Mbps", "reasoning": "x"}', "value: .*valid number"),
+        ('{"value": 1e12, "unit": "Mbps", "reasoning": "x"}', "value: .*less than or equal to 134"),
+        ('{"value": -3, "unit": "Mbps", "reasoning": "x"}', "value: .*greater than or equal to 0"),
+        ('{"value": 55, "unit": "Gbps", "reasoning": "x"}', "unit: .*'Mbps'"),
+        ('{"value": 55, "unit": "Mbps"}', "reasoning: Field required"),
+        ('{"value": 55, "unit": "Mbps", "reasoning": "  "}', "reasoning: .*at least 1"),
+        ('{"value": 55, "unit": "Mbps", "reasoning": "' + "x" * 91 + '"}', "at most 90"),
+        ('{"value": 55, "unit": "Mbps", "reasoning": "x", "extra": 1}', "extra: Extra inputs"),
     ],
 )
 def test_operator_reply_rejections(reply: str, fragment: str) -> None:
     with pytest.raises(ReplyError, match=fragment):
-        check_operator_reply(reply, TOPIC)
+        parse_reply(OPERATOR, reply)
 
 
 def test_operator_reply_accepts_a_good_answer() -> None:
-    assert check_operator_reply(GOOD, TOPIC) == {"value": 55.0, "unit": "Mbps", "reasoning": "fair"}
+    reply = parse_reply(OPERATOR, GOOD)
+    assert reply.model_dump() == {"value": 55.0, "unit": "Mbps", "reasoning": "fair"}
 
 
-def test_mediator_reply_missing_operator_is_reported() -> None:
-    summary, feedback, missing = check_mediator_reply(
-        '{"summary": "s", "feedback": {"cost": "raise it", "intruder": "x"}}', ["cost", "qos"]
-    )
-    assert summary == "s" and feedback == {"cost": "raise it"} and missing == ["qos"]
-    with pytest.raises(ReplyError):
-        check_mediator_reply('{"summary": "s", "feedback": {}}', ["cost", "qos"])
+def test_the_grammar_schema_is_the_validation_model() -> None:
+    # One source: the bounds, the unit and the reasoning cap the grammar gets are the ones
+    # validation applies (the schema once capped reasoning at 90 and validation at 600).
+    schema = reply_schema(OPERATOR)
+    props = schema["properties"]
+    assert props["reasoning"]["maxLength"] == REASONING_MAX
+    assert props["value"]["minimum"] == 0 and props["value"]["maximum"] == 134
+    assert props["unit"].get("const", (props["unit"].get("enum") or [None])[0]) == "Mbps"
+    assert schema["additionalProperties"] is False
+    assert sorted(schema["required"]) == ["reasoning", "unit", "value"]
+
+
+def test_mediator_reply_needs_every_operator_and_no_other() -> None:
+    model = mediator_reply_model(("cost", "qos", "op-2"))
+    good = '{"summary": "s", "feedback": {"cost": "raise it", "qos": "lower it", "op-2": "hold"}}'
+    assert parse_reply(model, good).model_dump(by_alias=True)["feedback"]["op-2"] == "hold"
+    with pytest.raises(ReplyError, match="feedback.qos: Field required"):
+        parse_reply(model, '{"summary": "s", "feedback": {"cost": "raise it", "op-2": "x"}}')
+    with pytest.raises(ReplyError, match="intruder"):
+        parse_reply(
+            model,
+            '{"summary": "s", "feedback": {"cost": "a", "qos": "b", "op-2": "c", "intruder": "x"}}',
+        )
+    schema = reply_schema(model)
+    assert "$defs" not in json.dumps(schema)  # inlined for grammar compilers
+    assert sorted(schema["properties"]["feedback"]["required"]) == ["cost", "op-2", "qos"]
 
 
 def _run(
@@ -128,7 +155,7 @@ def test_model_errors_become_flags_not_crashes(scenario_dict: dict[str, Any]) ->
     )
     assert result.rounds[0].proposals["cost"].source == "optimizer"
     codes = [f["code"] for f in result.flags]
-    assert "model_error" in codes and "missing_feedback" in codes
+    assert "missing_feedback" in codes
     # Without any LLM the mediator still gives numeric directions.
     assert result.rounds[0].mediator is not None
     assert result.rounds[0].mediator.feedback["cost"]["direction"] == "increase"

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 import maestro
-from maestro.tools.ran import CellConfig, RanEmulator, throughput_mbps
+from maestro.tools.ran import (
+    CellConfig,
+    CellState,
+    PolicyOutcome,
+    RanEmulator,
+    SlicePolicy,
+    throughput_mbps,
+)
 
 
 def _with_network(scenario: dict[str, Any], cqi: int = 15) -> dict[str, Any]:
@@ -74,8 +81,59 @@ def test_cell_switched_off_mid_run_halts_the_negotiation(scenario_dict: dict[str
     assert any(f["code"] == "topic_void" for f in result.flags)
 
 
-def test_a_cell_the_nr_tables_do_not_know_is_a_scenario_error(scenario_dict: dict[str, Any]) -> None:
+def test_a_cell_the_nr_tables_do_not_know_is_a_scenario_error(
+    scenario_dict: dict[str, Any],
+) -> None:
     scenario = _with_network(scenario_dict)
     scenario["network"]["bandwidth_mhz"] = 7  # no NR channel is 7 MHz wide
     with pytest.raises(maestro.ScenarioError, match="network"):
         maestro.negotiate(scenario)
+
+
+class CountingDriver:
+    """A driver in front of an emulated cell: counts reads; can fade or lose monitoring."""
+
+    def __init__(self, fading: bool = False, down: bool = False) -> None:
+        self.cell = RanEmulator(cell=CellConfig.oai_band78(), cqi=15)
+        self.reads = 0
+        self.fading = fading
+        self.down = down
+
+    def cell_state(self) -> CellState:
+        self.reads += 1
+        if self.down:
+            raise ConnectionError("monitoring is down")
+        if self.fading:
+            self.cell.set_cqi(max(15 - self.reads, 1))
+        return self.cell.cell_state()
+
+    def apply_policy(self, policy: SlicePolicy) -> PolicyOutcome:
+        return self.cell.apply_policy(policy)
+
+    def set_cell_on(self, on: bool) -> CellState:
+        return self.cell.set_cell_on(on)
+
+    def set_demand(self, slice_id: str, mbps: float) -> None:
+        self.cell.set_demand(slice_id, mbps)
+
+    def advance(self, seconds: float = 1.0) -> CellState:
+        return self.cell.advance(seconds)
+
+
+def test_the_cell_is_observed_once_per_round(scenario_dict: dict[str, Any]) -> None:
+    cell = CountingDriver(fading=True)
+    scenario = _with_network(scenario_dict)
+    scenario["model"] = "scripted:stubborn"
+    result = maestro.negotiate(scenario, rounds=3, driver=cell)
+    assert result.status == "round_cap" and cell.reads == 3  # was 11: once per agent turn too
+    # Every agent of a round saw the capacity the round recorded, though the cell faded.
+    capacities = [r.observation["capacity_mbps"] for r in result.rounds if r.observation]
+    assert len(capacities) == 3 and capacities[0] > capacities[1] > capacities[2]
+
+
+def test_a_monitoring_outage_is_not_a_void_topic(scenario_dict: dict[str, Any]) -> None:
+    cell = CountingDriver(down=True)
+    result = maestro.negotiate(_with_network(scenario_dict), driver=cell)
+    codes = {f["code"] for f in result.flags}
+    assert "monitoring_unavailable" in codes and "topic_void" not in codes
+    assert result.agreed and all(r.observation is None for r in result.rounds)

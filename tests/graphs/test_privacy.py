@@ -13,14 +13,14 @@ from tests.conftest import deps_with
 def test_business_intents_stay_private(scenario_dict: dict[str, Any]) -> None:
     prompts: list[tuple[str, str]] = []
 
-    def recording(messages: Any, schema: Any) -> str:
+    def recording(messages: Any, facts: Any) -> str:
         text = "\n".join(str(m.content) for m in messages)
         owner = "mediator"
         for op in scenario_dict["operators"]:
             if f'operator "{op["display_name"]}"' in text:
                 owner = op["id"]
         prompts.append((owner, text))
-        return follow_optimizer(messages, schema)
+        return follow_optimizer(messages, facts)
 
     scenario_dict["model"] = "scripted:custom"
     result = maestro.negotiate(scenario_dict, deps=deps_with(ScriptedChatModel(script=recording)))

@@ -23,6 +23,7 @@ import httpx
 import numpy as np
 
 from maestro.tools.ran import (
+    TOKEN_ENV,
     RanEmulator,
     SlicePolicy,
     SliceRatio,
@@ -41,6 +42,8 @@ POLICY = SlicePolicy(
     ]
 )
 DEMANDS = {"embb": 70.0, "urllc": 20.0, "mmtc": 15.0}
+TOKEN = "bench-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def free_port() -> int:
@@ -51,11 +54,22 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "maestro.cli", "ran", "serve", "--cqi", "12", "--speed", "0",
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "maestro.cli",
+            "ran",
+            "serve",
+            "--cqi",
+            "12",
+            "--speed",
+            "0",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_ENV: TOKEN},
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -97,7 +111,7 @@ async def burst_latencies(port: int, method: str, path: str, body: bytes) -> lis
     that the figures measure the server rather than the client library)."""
     request = (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
     results = await asyncio.gather(
         *(_connection("127.0.0.1", port, request, ROUNDS) for _ in range(CONCURRENCY))
@@ -110,11 +124,15 @@ def bench_http() -> None:
     proc = start_server(port)
     url = f"http://127.0.0.1:{port}"
     try:
-        httpx.post(f"{url}/policy", json=POLICY.model_dump(mode="json", by_alias=True))
+        policy = POLICY.model_dump(mode="json", by_alias=True)
+        httpx.post(f"{url}/policy", json=policy, headers=AUTH).raise_for_status()
         for sid, mbps in DEMANDS.items():
-            httpx.post(f"{url}/demand", json={"slice_id": sid, "mbps": mbps})
-        print(f"HTTP, {CONCURRENCY} concurrent requests x {ROUNDS} rounds, server in its own "
-              "process on loopback:")
+            body = {"slice_id": sid, "mbps": mbps}
+            httpx.post(f"{url}/demand", json=body, headers=AUTH).raise_for_status()
+        print(
+            f"HTTP, {CONCURRENCY} concurrent requests x {ROUNDS} rounds, server in its own "
+            "process on loopback:"
+        )
         for method, path, body in (
             ("GET", "/state", b""),
             ("GET", "/metrics", b""),
@@ -123,9 +141,11 @@ def bench_http() -> None:
             t0 = time.perf_counter()
             lat = np.array(asyncio.run(burst_latencies(port, method, path, body))) * 1e3
             wall = time.perf_counter() - t0
-            print(f"  {method:4} {path:9} p50 {np.percentile(lat, 50):7.1f} ms   "
-                  f"p99 {np.percentile(lat, 99):7.1f} ms   "
-                  f"{len(lat) / wall:7.0f} req/s ({len(lat)} requests)")
+            print(
+                f"  {method:4} {path:9} p50 {np.percentile(lat, 50):7.1f} ms   "
+                f"p99 {np.percentile(lat, 99):7.1f} ms   "
+                f"{len(lat) / wall:7.0f} req/s ({len(lat)} requests)"
+            )
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -156,16 +176,20 @@ def bench_replay() -> None:
         real = load_raca_trace(files[0])
         load_ms = (time.perf_counter() - t0) * 1e3
         rate = replay_speed(RanEmulator(trace=real), 3000)
-        print(f"  {files[0].name} ({len(real)} s, loaded in {load_ms:.0f} ms): "
-              f"{rate:9.0f} emulated s per wall s")
+        print(
+            f"  {files[0].name} ({len(real)} s, loaded in {load_ms:.0f} ms): "
+            f"{rate:9.0f} emulated s per wall s"
+        )
     for speed, wall in ((1.0, 5.0), (100.0, 3.0)):
         emulator = RanEmulator(trace=synth)
         emulator.start(speed=speed)
         time.sleep(wall + 0.5 / speed)  # read between two steps, not on one
         emulator.stop()
         emulated = emulator.cell_state().t_s
-        print(f"  background replay at {speed:5g}x: {emulated:5.0f} emulated s in {wall:g} wall s "
-              f"(expected {wall * speed:g})")
+        print(
+            f"  background replay at {speed:5g}x: {emulated:5.0f} emulated s in {wall:g} wall s "
+            f"(expected {wall * speed:g})"
+        )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -124,8 +125,20 @@ def serve_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic trace.")] = 0,
     bandwidth: Annotated[float, typer.Option("--bandwidth", help="Channel bandwidth, MHz.")] = 40,
     scs: Annotated[int, typer.Option("--scs", help="Subcarrier spacing, kHz.")] = 30,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env",
+            help="Environment variable holding the token clients must send (default "
+            "MAESTRO_RAN_TOKEN; if unset on loopback, a token is generated and printed).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve the emulated cell over HTTP (JSON driver API and Prometheus /metrics)."""
+    """Serve the emulated cell over HTTP (JSON driver API and Prometheus /metrics).
+
+    Every POST needs 'Authorization: Bearer <token>'; reads are open on loopback only.
+    """
     from maestro.tools.ran import (
         RanEmulator,
         TraceFormatError,
@@ -133,7 +146,14 @@ def serve_cmd(
         load_raca_trace,
         serve,
     )
+    from maestro.tools.ran.guard import TOKEN_ENV, is_loopback, new_token
 
+    token = _served_token(token_env)
+    if token is None and not is_loopback(host):
+        raise UserError(
+            f"--host {host}: serving beyond loopback needs a token; set {TOKEN_ENV} "
+            "(or name another variable with --token-env) to a secret of 16+ characters"
+        )
     _in_range("--cqi", cqi, 0, 15)
     _in_range("--port", port, 0, 65535)
     if trace is not None and cqi is not None:
@@ -169,14 +189,53 @@ def serve_cmd(
         f"RAN emulator: {cell.n_prb} PRB, {source}, {pace}; serving http://{host}:{bound} "
         "(GET /state, /metrics; POST /policy, /cell, /demand, /advance). Ctrl-C stops.",
         highlight=False,
+        soft_wrap=True,
     )
+    if token is None:
+        # Printed once, on the terminal of whoever started the server, so that a local user
+        # can still drive it; nothing else learns it.
+        token = new_token()
+        console.print(
+            f"No {TOKEN_ENV} set: this run's token is {token}\n"
+            f"  clients: export {TOKEN_ENV}={token}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        local = is_loopback(sock.getsockname()[0])  # as `serve` decides which reads are open
+        routes = "POST routes need" if local else "Every route but /healthz needs"
+        console.print(
+            f"{routes} 'Authorization: Bearer ${token_env or TOKEN_ENV}'.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     if speed > 0:
         emulator.start(speed=speed)
     try:
-        serve(emulator, sock=sock)
+        serve(emulator, sock=sock, token=token)
     finally:
         emulator.stop()
         sock.close()
+
+
+def _served_token(token_env: str | None) -> str | None:
+    """The token from `--token-env VAR` (which must be set) or MAESTRO_RAN_TOKEN (optional)."""
+    from maestro.tools.ran.guard import TOKEN_ENV, check_token, token_from_env
+
+    if token_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        raise UserError(f"--token-env: not an environment variable name: {token_env!r}")
+    var = token_env or TOKEN_ENV
+    token = token_from_env(var)
+    if token is None:
+        if token_env is not None:
+            raise UserError(f"--token-env: {var} is not set (or empty)")
+        return None
+    try:
+        return check_token(token, var)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -18,9 +18,11 @@ pytestmark = pytest.mark.integration
 def test_negotiation_observes_through_promql_and_enforces_over_http(
     prometheus: Callable[[str], PromQLClient],  # noqa: F811
     scenario_dict: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator = RanEmulator(cqi=7)  # 36.06 Mbps on the testbed cell
     with RanServer(emulator) as server:
+        monkeypatch.setenv("MAESTRO_RAN_TOKEN", server.token)  # the driver reads it from here
         client = prometheus(server.url.removeprefix("http://"))
         wait_for(lambda: client.scalar("maestro_ran_cqi"), 30, "the first scrape")
         scenario_dict["network"] = {"prometheus_url": client.url, "driver_url": server.url}

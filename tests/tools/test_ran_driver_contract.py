@@ -59,7 +59,7 @@ def driver(request: pytest.FixtureRequest) -> Iterator[RanDriver]:
     if request.param == "emulator":
         yield emulator
         return
-    with RanServer(emulator) as server, HttpRanDriver(server.url) as client:
+    with RanServer(emulator) as server, HttpRanDriver(server.url, token=server.token) as client:
         yield client
 
 

@@ -78,7 +78,7 @@ def test_metrics_exposition_matches_the_state() -> None:
 
 
 def test_metrics_follow_the_cell_switching_off() -> None:
-    with RanServer(RanEmulator(cqi=15)) as srv, HttpRanDriver(srv.url) as ran:
+    with RanServer(RanEmulator(cqi=15)) as srv, HttpRanDriver(srv.url, token=srv.token) as ran:
         ran.set_cell_on(False)
         got = samples(ran.metrics_text())
     assert got[("maestro_ran_cell_on", ())] == 0
@@ -178,7 +178,8 @@ def test_real_prometheus_scrapes_the_ran_server(
         assert seen.capacity_mbps == pytest.approx(134.36, abs=0.01)
         assert seen.demand_mbps == pytest.approx(65.0)
         assert seen.slice_throughput_mbps == {
-            "op1": pytest.approx(45.0), "op2": pytest.approx(20.0)
+            "op1": pytest.approx(45.0),
+            "op2": pytest.approx(20.0),
         }
         assert seen.void_reason is None
         assert promql.scalar('sum(maestro_ran_slice_demand_mbps{job="ran"})') == 65.0

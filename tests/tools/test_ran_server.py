@@ -1,4 +1,7 @@
-"""The HTTP face of the RAN driver: routes, errors that name the field, client failures, replay."""
+"""The HTTP face of the RAN driver: routes, errors that name the field, client failures, replay.
+
+Hostile requests (tokens, limits, strict numbers) are in test_ran_server_hardening.py.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ def server() -> Iterator[RanServer]:
 
 @pytest.fixture
 def http(server: RanServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=5) as client:
+    auth = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, timeout=5, headers=auth) as client:
         yield client
 
 
@@ -87,11 +91,11 @@ def test_policy_in_flexric_nvs_form(http: httpx.Client) -> None:
         ("/cqi", {}, "cqi"),
     ],
 )
-def test_bad_requests_are_400_naming_the_field(
+def test_bad_requests_are_422_naming_the_field(
     http: httpx.Client, path: str, body: object, field: str
 ) -> None:
     r = http.post(path, json=body)
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert r.json()["error"].startswith(field)
 
 
@@ -99,7 +103,7 @@ def test_invalid_policy_names_the_bad_field(http: httpx.Client) -> None:
     body = two_slices().model_dump(mode="json", by_alias=True)
     body["slices"][0]["rRMPolicyMinRatio"] = 90  # above its max ratio of 60
     r = http.post("/policy", json=body)
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "slices" in r.json()["error"]
     assert http.get("/state").json()["policy"] is None
 
@@ -115,10 +119,15 @@ def test_unknown_route_and_wrong_method(http: httpx.Client) -> None:
     assert http.get("/healthz").json() == {"ok": True}
 
 
+def test_reads_are_open_on_loopback(server: RanServer) -> None:
+    assert httpx.get(f"{server.url}/state").status_code == 200
+    assert httpx.get(f"{server.url}/metrics").status_code == 200
+
+
 def test_pinning_the_cqi_over_http(server: RanServer) -> None:
-    with HttpRanDriver(server.url) as ran:
+    with HttpRanDriver(server.url, token=server.token) as ran:
         assert ran.set_cqi(12).capacity_mbps == pytest.approx(95.09, abs=0.01)
-        with pytest.raises(RanDriverError, match=r"400: cqi"):
+        with pytest.raises(RanDriverError, match=r"422: cqi"):
             ran.set_cqi(99)
 
 
@@ -148,8 +157,9 @@ def test_server_releases_its_port_on_exit() -> None:
 
 
 def test_a_proxy_driver_is_served_through_the_thread_pool(server: RanServer) -> None:
-    upstream = HttpRanDriver(server.url)
-    with RanServer(upstream) as front, HttpRanDriver(front.url) as ran:
+    upstream = HttpRanDriver(server.url, token=server.token)
+    with RanServer(upstream) as front, HttpRanDriver(front.url, token=front.token) as ran:
+        assert front.token != server.token  # each server its own token
         ran.set_demand("a", 25.0)
         assert upstream.cell_state().slices["a"].mbps == pytest.approx(25.0)
         assert ran.apply_policy(two_slices()).ok

@@ -29,6 +29,7 @@ from .driver import (
     observe,
 )
 from .emulator import RanEmulator
+from .guard import MAX_SLICE_MBPS, TOKEN_ENV, Limits
 from .mobility import synthetic_trace
 from .nr_tables import (
     CQI_TABLES,
@@ -55,11 +56,14 @@ from .traces import RadioTrace, TraceFormatError, load_raca_trace
 __all__ = [
     "CQI_TABLES",
     "METRIC_NAMES",
+    "MAX_SLICE_MBPS",
     "MCS_TABLES",
+    "TOKEN_ENV",
     "CellConfig",
     "CellState",
     "HttpRanDriver",
     "InfeasibleRequest",
+    "Limits",
     "PolicyOutcome",
     "PromQLClient",
     "PromQLError",

@@ -3,10 +3,14 @@
 It validates inputs locally with the same checks as the emulator (so a caller sees the same
 ValueError either way) and turns every network failure or error status into one
 `RanDriverError` saying which server, which call and why.
+
+The server's token comes from the constructor or from `MAESTRO_RAN_TOKEN`, never from a
+scenario file, and travels as `Authorization: Bearer <token>` on every request.
 """
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -20,22 +24,41 @@ from .driver import (
     check_demand,
     check_seconds,
 )
+from .guard import MAX_ADVANCE_S, MAX_SLICE_MBPS, TOKEN_ENV, header_safe
 from .slices import SlicePolicy
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class HttpRanDriver:
-    """A RAN driver whose cell lives in another process (or behind a RIC gateway)."""
+    """A RAN driver whose cell lives in another process (or behind a RIC gateway).
+
+    `token` defaults to the environment variable MAESTRO_RAN_TOKEN; without one the reads
+    still work on a loopback server, and changes are refused (401). Close it when done (or use
+    it as a context manager): it holds a connection pool.
+    """
 
     def __init__(
-        self, base_url: str, timeout: float = 5.0, client: httpx.Client | None = None
+        self,
+        base_url: str,
+        timeout: float = 5.0,
+        client: httpx.Client | None = None,
+        *,
+        token: str | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url: expected an http:// or https:// URL, got {base_url!r}")
+        if token is None:
+            token = os.environ.get(TOKEN_ENV, "").strip() or None
+        if token is not None and not header_safe(token):
+            raise ValueError("token: must be visible ASCII characters without spaces")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._has_token = token is not None
+        self._owns_client = client is None
         self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._closed = False
 
     # -- RanDriver -------------------------------------------------------------------------
 
@@ -55,10 +78,14 @@ class HttpRanDriver:
 
     def set_demand(self, slice_id: str, mbps: float) -> None:
         check_demand(slice_id, mbps)
+        if mbps > MAX_SLICE_MBPS:  # the server refuses it too: say so before the round trip
+            raise ValueError(f"mbps: at most {MAX_SLICE_MBPS:g} per slice, got {mbps!r}")
         self._call("POST", "/demand", {"slice_id": slice_id, "mbps": float(mbps)}, CellState)
 
     def advance(self, seconds: float = 1.0) -> CellState:
         check_seconds(seconds)
+        if seconds > MAX_ADVANCE_S:
+            raise ValueError(f"seconds: at most {MAX_ADVANCE_S:g} per call, got {seconds!r}")
         return self._call("POST", "/advance", {"seconds": float(seconds)}, CellState)
 
     # -- extras ------------------------------------------------------------------------------
@@ -72,7 +99,10 @@ class HttpRanDriver:
         return self._request("GET", "/metrics", None).text
 
     def close(self) -> None:
-        self._client.close()
+        """Release the connection pool (idempotent); a client passed in stays its owner's."""
+        if not self._closed and self._owns_client:
+            self._client.close()
+        self._closed = True
 
     def __enter__(self) -> HttpRanDriver:
         return self
@@ -92,14 +122,21 @@ class HttpRanDriver:
 
     def _request(self, method: str, path: str, body: Any) -> httpx.Response:
         where = f"RAN server {self.base_url}: {method} {path}"
+        if self._closed:
+            raise RanDriverError(f"{where}: this HttpRanDriver is closed")
         try:
-            response = self._client.request(method, path, json=body)
+            response = self._client.request(method, path, json=body, headers=self._headers)
         except httpx.TimeoutException as exc:
             raise RanDriverError(f"{where} timed out after {self.timeout} s") from exc
         except httpx.HTTPError as exc:
             raise RanDriverError(f"{where} failed: {exc or type(exc).__name__}") from exc
         if response.status_code >= 300:
-            raise RanDriverError(f"{where} answered {response.status_code}: {_detail(response)}")
+            hint = ""
+            if response.status_code == 401 and not self._has_token:
+                hint = f" (no token given: set {TOKEN_ENV} to the server's token)"
+            raise RanDriverError(
+                f"{where} answered {response.status_code}: {_detail(response)}{hint}"
+            )
         return response
 
     def _call(self, method: str, path: str, body: Any, model: type[M]) -> M:

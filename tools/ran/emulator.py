@@ -103,7 +103,10 @@ class RanEmulator:
         """Set the traffic a slice offers; 0 removes a slice that has no policy entry."""
         check_demand(slice_id, mbps)
         with self._lock:
-            self._demands[slice_id] = float(mbps)
+            if mbps > 0:
+                self._demands[slice_id] = float(mbps)
+            else:  # forget it: a zero load schedules nothing, and ids must not pile up
+                self._demands.pop(slice_id, None)
             self._state = self._schedule()
 
     def advance(self, seconds: float = 1.0) -> CellState:

@@ -7,163 +7,93 @@ expose the same routes in front of a real gNB.
 Routes: GET /state, POST /policy (TS 28.541 ratios, or a list of FlexRIC NVS slices),
 POST /cell {"on": bool}, POST /demand {"slice_id", "mbps"}, POST /advance {"seconds"},
 POST /cqi {"cqi": int | null} (emulator only), GET /metrics, GET /healthz.
+
+Every POST needs `Authorization: Bearer <token>`; the reads are open on loopback only. Bodies
+are checked by `guard` before the driver sees them, and every error is JSON
+`{"error": "<field>: <what is wrong>"}` with its status: 400 unreadable body, 401 token,
+404/405 route, 409 slice limit, 413 body size, 422 invalid field, 502 upstream driver, 500 bug.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .driver import CellState, RanDriver
+from .driver import RanDriver, RanDriverError
 from .emulator import RanEmulator
-from .slices import SlicePolicy, from_nvs
-
-METRIC_NAMES = (
-    "maestro_ran_cell_on",
-    "maestro_ran_cqi",
-    "maestro_ran_capacity_mbps",
-    "maestro_ran_throughput_mbps",
-    "maestro_ran_demand_mbps",
-    "maestro_ran_prbs_used",
-    "maestro_ran_prbs_total",
-    "maestro_ran_time_seconds",
-    "maestro_ran_slice_throughput_mbps",
-    "maestro_ran_slice_demand_mbps",
-    "maestro_ran_slice_prbs",
-    "maestro_ran_slice_min_ratio",
-    "maestro_ran_slice_max_ratio",
-    "maestro_ran_slice_dedicated_ratio",
+from .guard import (
+    AdvanceBody,
+    CellBody,
+    CqiBody,
+    DemandBody,
+    Limits,
+    check_slice_count,
+    check_token,
+    is_loopback,
+    new_token,
+    parse_body,
+    parse_policy,
+    read_json,
+    require_token,
 )
+from .metrics import METRIC_NAMES, RanCollector, state_metrics
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
-class BadRequest(ValueError):
-    """A request the client got wrong: answered 400 with a message naming the field."""
+def create_app(
+    driver: RanDriver,
+    threaded: bool | None = None,
+    *,
+    token: str,
+    open_reads: bool = True,
+    limits: Limits | None = None,
+) -> Starlette:
+    """A Starlette app serving `driver`; POST routes need `token`, reads too unless `open_reads`.
 
-
-def validation_message(exc: ValidationError) -> str:
-    """One line per bad field, `a.b: message`, the way users read pydantic errors."""
-    parts = []
-    for err in exc.errors():
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts)
-
-
-class RanCollector:
-    """Reads the driver at scrape time, so /metrics is never staler than the cell itself."""
-
-    def __init__(self, driver: RanDriver) -> None:
-        self.driver = driver
-
-    def collect(self) -> Iterator[Metric]:
-        yield from state_metrics(self.driver.cell_state())
-
-
-def state_metrics(state: CellState) -> Iterator[Metric]:
-    """The Prometheus gauges for one cell state."""
-
-    def gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
-        return GaugeMetricFamily(name, doc, value=value)
-
-    yield gauge("maestro_ran_cell_on", "1 when the cell is on, 0 when switched off", state.on)
-    yield gauge(
-        "maestro_ran_cqi", "Channel quality indicator reported by the cell (0..15)", state.cqi
-    )
-    yield gauge(
-        "maestro_ran_capacity_mbps",
-        "Downlink capacity of the whole cell at this CQI",
-        state.capacity_mbps,
-    )
-    yield gauge(
-        "maestro_ran_throughput_mbps",
-        "Downlink throughput carried by all slices",
-        state.throughput_mbps,
-    )
-    yield gauge("maestro_ran_demand_mbps", "Downlink load offered by all slices", state.demand_mbps)
-    yield gauge(
-        "maestro_ran_prbs_used", "PRBs granted in the last scheduling step", state.prbs_used
-    )
-    yield gauge("maestro_ran_prbs_total", "PRBs in the carrier (TS 38.101-1)", state.n_prb)
-    yield gauge("maestro_ran_time_seconds", "Emulated clock: seconds into the trace", state.t_s)
-    per_slice: list[tuple[str, str, Callable[[str], float | None]]] = [
-        (
-            "maestro_ran_slice_throughput_mbps",
-            "Downlink throughput carried by the slice",
-            lambda sid: state.slices[sid].mbps,
-        ),
-        (
-            "maestro_ran_slice_demand_mbps",
-            "Downlink load offered by the slice",
-            lambda sid: state.slices[sid].demand_mbps,
-        ),
-        (
-            "maestro_ran_slice_prbs",
-            "PRBs granted to the slice in the last step",
-            lambda sid: state.slices[sid].prbs,
-        ),
-    ]
-    for name, doc, value_of in per_slice:
-        family = GaugeMetricFamily(name, doc, labels=["slice"])
-        for sid in state.slices:
-            family.add_metric([sid], float(value_of(sid) or 0.0))
-        yield family
-    ratios = list(state.policy.slices) if state.policy is not None else []
-    for field, doc in (
-        ("min_ratio", "rRMPolicyMinRatio in force for the slice (percent of PRBs)"),
-        ("max_ratio", "rRMPolicyMaxRatio in force for the slice (percent of PRBs)"),
-        ("dedicated_ratio", "rRMPolicyDedicatedRatio in force for the slice (percent of PRBs)"),
-    ):
-        family = GaugeMetricFamily(f"maestro_ran_slice_{field}", doc, labels=["slice"])
-        for ratio in ratios:
-            family.add_metric([ratio.slice_id], float(getattr(ratio, field)))
-        yield family
-
-
-def create_app(driver: RanDriver, threaded: bool | None = None) -> Starlette:
-    """A Starlette app serving `driver`.
-
-    The emulator answers in microseconds, so its calls run on the event loop; any other driver
-    (a proxy, a RIC gateway) may block and runs in the thread pool unless `threaded=False`.
+    The emulator answers in microseconds, so its calls run on the event loop (which also makes
+    each request's check-then-change atomic); any other driver (a proxy, a RIC gateway) may
+    block and runs in the thread pool unless `threaded=False`.
     """
+    check_token(token)
+    limits = limits or Limits()
     if threaded is None:
         threaded = not isinstance(driver, RanEmulator)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RanCollector(driver))
 
     async def call(fn: Callable[..., Any], *args: Any) -> Any:
-        if threaded:
-            return await run_in_threadpool(fn, *args)
-        return fn(*args)
-
-    async def body_of(request: Request) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            return {}
         try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"body: not valid JSON ({exc})") from exc
+            if threaded:
+                return await run_in_threadpool(fn, *args)
+            return fn(*args)
+        except RanDriverError as exc:  # a proxied driver's upstream failed
+            raise HTTPException(502, f"driver: {exc}") from None
+        except ValueError as exc:  # the driver's own input checks name the field
+            raise HTTPException(422, str(exc)) from None
 
-    def object_body(body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise BadRequest(f"body: expected a JSON object, got {type(body).__name__}")
-        return body
+    def writes(handler: Handler) -> Handler:
+        async def checked(request: Request) -> Response:
+            require_token(request, token)
+            return await handler(request)
+
+        return checked
+
+    def reads(handler: Handler) -> Handler:
+        return handler if open_reads else writes(handler)
 
     def ok(model: Any) -> JSONResponse:
         return JSONResponse(model.model_dump(mode="json", by_alias=True))
@@ -172,45 +102,34 @@ def create_app(driver: RanDriver, threaded: bool | None = None) -> Starlette:
         return ok(await call(driver.cell_state))
 
     async def post_policy(request: Request) -> Response:
-        body = await body_of(request)
-        try:
-            policy = (
-                from_nvs(body)
-                if isinstance(body, list)
-                else SlicePolicy.model_validate(object_body(body))
-            )
-        except ValidationError as exc:
-            raise BadRequest(validation_message(exc)) from exc
+        policy = parse_policy(await read_json(request, limits), limits)
+        state = await call(driver.cell_state)
+        loaded = {sid for sid, s in state.slices.items() if s.demand_mbps > 0}
+        check_slice_count(set(policy.slice_ids) | loaded, limits)
         return ok(await call(driver.apply_policy, policy))
 
     async def post_cell(request: Request) -> Response:
-        body = object_body(await body_of(request))
-        on = body.get("on")
-        if not isinstance(on, bool):
-            raise BadRequest(f"on: must be true or false, got {json.dumps(on)}")
-        return ok(await call(driver.set_cell_on, on))
+        body = parse_body(CellBody, await read_json(request, limits))
+        return ok(await call(driver.set_cell_on, body.on))
 
     async def post_demand(request: Request) -> Response:
-        body = object_body(await body_of(request))
-        if "slice_id" not in body:
-            raise BadRequest("slice_id: field required")
-        if "mbps" not in body:
-            raise BadRequest("mbps: field required")
-        await call(driver.set_demand, body["slice_id"], body["mbps"])
+        body = parse_body(DemandBody, await read_json(request, limits))
+        if body.mbps > 0:  # a zero demand removes load; only new load can add a slice
+            state = await call(driver.cell_state)
+            check_slice_count(set(state.slices) | {body.slice_id}, limits)
+        await call(driver.set_demand, body.slice_id, body.mbps)
         return ok(await call(driver.cell_state))
 
     async def post_advance(request: Request) -> Response:
-        body = object_body(await body_of(request))
-        return ok(await call(driver.advance, body.get("seconds", 1.0)))
+        body = parse_body(AdvanceBody, await read_json(request, limits))
+        return ok(await call(driver.advance, body.seconds))
 
     async def post_cqi(request: Request) -> Response:
         set_cqi = getattr(driver, "set_cqi", None)
         if set_cqi is None:
-            return JSONResponse({"error": "this driver cannot pin the CQI"}, status_code=404)
-        body = object_body(await body_of(request))
-        if "cqi" not in body:
-            raise BadRequest("cqi: field required (an integer 0..15, or null for the trace)")
-        return ok(await call(set_cqi, body["cqi"]))
+            raise HTTPException(404, "cqi: this driver cannot pin the CQI")
+        body = parse_body(CqiBody, await read_json(request, limits))
+        return ok(await call(set_cqi, body.cqi))
 
     async def metrics(request: Request) -> Response:
         data = await call(generate_latest, registry)
@@ -219,21 +138,41 @@ def create_app(driver: RanDriver, threaded: bool | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    async def bad_request(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
     routes = [
-        Route("/state", get_state, methods=["GET"]),
-        Route("/policy", post_policy, methods=["POST"]),
-        Route("/cell", post_cell, methods=["POST"]),
-        Route("/demand", post_demand, methods=["POST"]),
-        Route("/advance", post_advance, methods=["POST"]),
-        Route("/cqi", post_cqi, methods=["POST"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        Route("/state", reads(get_state), methods=["GET"]),
+        Route("/policy", writes(post_policy), methods=["POST"]),
+        Route("/cell", writes(post_cell), methods=["POST"]),
+        Route("/demand", writes(post_demand), methods=["POST"]),
+        Route("/advance", writes(post_advance), methods=["POST"]),
+        Route("/cqi", writes(post_cqi), methods=["POST"]),
+        Route("/metrics", reads(metrics), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    # ValueError covers BadRequest and the drivers' own input checks (they name the field).
-    return Starlette(routes=routes, exception_handlers={ValueError: bad_request})
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Every refusal as JSON, including the router's own 404 and 405."""
+    assert isinstance(exc, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    message = exc.detail
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"{where}: no such route"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{where}: method not allowed (allowed: {allowed or 'none'})"
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug or a state JSON cannot carry: say so in JSON (the traceback goes to the log)."""
+    return JSONResponse(
+        {"error": f"internal error in {request.method} {request.url.path}: {type(exc).__name__}"},
+        status_code=500,
+    )
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -251,9 +190,9 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def _config(driver: RanDriver, log_level: str) -> uvicorn.Config:
+def _config(app: Starlette, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(driver),
+        app,
         log_level=log_level,
         access_log=False,
         lifespan="off",
@@ -267,15 +206,23 @@ def serve(
     port: int = 8080,
     log_level: str = "warning",
     sock: socket.socket | None = None,
+    *,
+    token: str,
+    limits: Limits | None = None,
 ) -> None:
     """Serve `driver` until interrupted (raises OSError if the address is unavailable).
 
     Pass an already listening `sock` (from `bind_socket`) to learn the port before serving.
+    The reads stay open only when the socket listens on a loopback address.
     """
+    check_token(token)
     if sock is None:
         sock = bind_socket(host, port)
     try:
-        uvicorn.Server(_config(driver, log_level)).run(sockets=[sock])
+        app = create_app(
+            driver, token=token, open_reads=is_loopback(sock.getsockname()[0]), limits=limits
+        )
+        uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
     finally:
         sock.close()
 
@@ -283,8 +230,11 @@ def serve(
 class RanServer:
     """Serve a driver from a background thread on a free loopback port, as a context manager.
 
+    Without a `token` one is generated; clients find it in `srv.token`:
+
     >>> with RanServer(RanEmulator(cqi=15)) as srv:
-    ...     HttpRanDriver(srv.url).cell_state().capacity_mbps
+    ...     HttpRanDriver(srv.url, token=srv.token).set_cell_on(False).on
+    False
     """
 
     def __init__(
@@ -293,8 +243,13 @@ class RanServer:
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
+        *,
+        token: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.driver: RanDriver = driver if driver is not None else RanEmulator()
+        self.token = check_token(token) if token is not None else new_token()
+        self.limits = limits or Limits()
         self.host = host
         self._port = port
         self._log_level = log_level
@@ -317,7 +272,13 @@ class RanServer:
         if self._thread is not None:
             raise RuntimeError("RanServer already started")
         self._sock = bind_socket(self.host, self._port)
-        server = uvicorn.Server(_config(self.driver, self._log_level))
+        app = create_app(
+            self.driver,
+            token=self.token,
+            open_reads=is_loopback(self._sock.getsockname()[0]),
+            limits=self.limits,
+        )
+        server = uvicorn.Server(_config(app, self._log_level))
         self._server = server
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [self._sock]}, name="ran-server", daemon=True
@@ -355,12 +316,11 @@ class RanServer:
 
 __all__ = [
     "METRIC_NAMES",
-    "BadRequest",
+    "Limits",
     "RanCollector",
     "RanServer",
     "bind_socket",
     "create_app",
     "serve",
     "state_metrics",
-    "validation_message",
 ]

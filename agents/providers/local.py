@@ -1,12 +1,13 @@
 """The embedded model: a LangChain chat model over llama.cpp, in this process.
 
 Why it is shaped this way:
-- One `Llama` per (file, n_ctx, chat format) per process, shared by every agent that names
-  it: loading is cheap, but each object holds its own KV cache, and llama.cpp reuses the
-  longest matching prompt prefix of the previous call on the same object for free. Keep
-  prompts prefix-stable (fixed system text first, the round's data last).
+- One `LoadedModel` per (file, n_ctx, chat format) per process, and within it one `Llama`
+  per agent (see `LoadedModel`): llama.cpp reuses the longest matching prompt prefix of the
+  previous call on the same object, so each agent's fixed system text stays evaluated
+  between its turns. Keep prompts prefix-stable (fixed system text first, the round's data
+  last). Every object is built through llama-cpp-python's public constructor.
 - llama.cpp objects are not thread-safe and LangGraph runs parallel `Send` branches in
-  threads, so every call on a shared `Llama` holds that object's lock.
+  threads, so every call holds the file's lock.
 - The seed is passed on every call: without it llama-cpp-python advances its own seed and
   two identical calls differ.
 - A JSON schema reaches llama.cpp as `response_format={"type": "json_object", "schema": ...}`,
@@ -22,9 +23,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +47,6 @@ from pydantic import PrivateAttr
 
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
-from maestro.agents.providers.llama_contexts import ContextPool
 from maestro.agents.providers.options import ModelOptions
 
 LLAMA_PIP = "pip install llama-cpp-python"
@@ -55,18 +57,88 @@ class ContextOverflowError(ValueError):
 
 
 @dataclass
-class SharedLlama:
-    """A loaded model and the lock that serialises calls on it."""
+class CallStats:
+    """Where a model's time went, summed over calls: llama.cpp's own counters."""
 
-    llama: Any
-    path: str
-    n_ctx: int
-    chat_format: str | None
-    contexts: ContextPool
+    calls: int = 0
+    prompt_tokens: int = 0  # tokens in the prompts as sent
+    evaluated_tokens: int = 0  # prompt tokens llama.cpp actually evaluated (not reused)
+    prompt_eval_s: float = 0.0
+    generated_tokens: int = 0
+    generation_s: float = 0.0  # decoding and sampling, grammar included
+    contexts_loaded: int = 0
+
+    @property
+    def reused_tokens(self) -> int:
+        return self.prompt_tokens - self.evaluated_tokens
+
+
+@dataclass
+class LoadedModel:
+    """One GGUF file and a llama.cpp object per agent, all loaded from the same mapped file.
+
+    llama.cpp reuses a prompt prefix only against the previous call on the same object, and
+    agents take turns: with one object per agent (known by its system prompt), each agent's
+    fixed prefix stays evaluated between its turns. The weights are memory-mapped, so the
+    extra objects cost their KV cache, not another copy of the model. Up to `capacity`
+    objects are kept, least recently used closed first. One lock serialises compute: on a
+    laptop's few cores two decodes at once only slow each other down.
+    """
+
+    spec: LocalModelSpec
+    options: ModelOptions
+    capacity: int
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stats: CallStats = field(default_factory=CallStats)
+    _agents: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+
+    def load(self) -> Any:
+        """A fresh llama.cpp object on this file (callers hold the lock)."""
+        llama_class = _llama_class()
+        try:
+            with _quiet_load():
+                llama = llama_class(
+                    model_path=str(self.spec.path),
+                    n_ctx=self.options.n_ctx,
+                    n_batch=self.options.n_batch,
+                    n_threads=self.options.n_threads,
+                    seed=self.options.seed,
+                    chat_format=self.spec.chat_format,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise UnknownModelError(f"llama.cpp could not load {self.spec.path}: {exc}") from exc
+        if self.options.prompt_cache_mb > 0:
+            from llama_cpp import LlamaRAMCache
+
+            llama.set_cache(LlamaRAMCache(capacity_bytes=self.options.prompt_cache_mb << 20))
+        self.stats.contexts_loaded += 1
+        return llama
+
+    def for_agent(self, key: str) -> Any:
+        """The llama.cpp object that holds this agent's KV cache (callers hold the lock)."""
+        if key in self._agents:
+            self._agents.move_to_end(key)
+            return self._agents[key]
+        if len(self._agents) >= self.capacity:
+            _, oldest = self._agents.popitem(last=False)
+            oldest.close()
+        llama = self.load()
+        self._agents[key] = llama
+        return llama
+
+    @property
+    def agents(self) -> int:
+        return len(self._agents)
+
+    def close(self) -> None:
+        for llama in self._agents.values():
+            with contextlib.suppress(Exception):
+                llama.close()
+        self._agents.clear()
 
 
-_loaded: dict[tuple[str, int, str | None], SharedLlama] = {}
+_loaded: dict[tuple[str, int, str | None], LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
@@ -107,53 +179,21 @@ def _quiet_load() -> Iterator[None]:
         llama_logger.logger.setLevel(max(previous, logging.ERROR))
 
 
-def shared_llama(spec: LocalModelSpec, options: ModelOptions) -> SharedLlama:
-    """Load the GGUF once per (path, n_ctx, chat_format); later callers get the same object.
+def loaded_model(spec: LocalModelSpec, options: ModelOptions) -> LoadedModel:
+    """The per-process entry for (path, n_ctx, chat_format); the first one loads the file.
 
-    n_batch, n_threads and the construction seed come from the first caller's options.
+    n_batch, n_threads, the construction seed and the capacity come from the first caller.
+    Loading once up front turns a missing or broken file into an error before any turn.
     """
     key = (str(spec.path), options.n_ctx, spec.chat_format)
     with _loaded_lock:
-        shared = _loaded.get(key)
-        if shared is not None:
-            return shared
-        llama_class = _llama_class()
-        try:
-            with _quiet_load():
-                llama = llama_class(
-                    model_path=str(spec.path),
-                    n_ctx=options.n_ctx,
-                    n_batch=options.n_batch,
-                    n_threads=options.n_threads,
-                    seed=options.seed,
-                    chat_format=spec.chat_format,
-                    verbose=False,
-                )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise UnknownModelError(f"llama.cpp could not load {spec.path}: {exc}") from exc
-        if options.prompt_cache_mb > 0:
-            # Agents alternate on one Llama, so the previous call's prefix rarely matches:
-            # keep each prompt's KV state and restore the longest matching one (a SmolLM2
-            # state is ~5 MB; restoring it beats re-prefilling a few hundred tokens).
-            from llama_cpp import LlamaRAMCache
-
-            llama.set_cache(LlamaRAMCache(capacity_bytes=options.prompt_cache_mb << 20))
-        pool = ContextPool(llama, options.contexts_per_model)
-        shared = SharedLlama(llama, str(spec.path), options.n_ctx, spec.chat_format, pool)
-        _loaded[key] = shared
-        return shared
-
-
-@atexit.register
-def _close_models() -> None:
-    """Free llama.cpp objects before interpreter teardown: left to `__del__` at exit they
-    run after their module globals are gone and print a spurious traceback."""
-    with _loaded_lock:
-        for shared in _loaded.values():
-            with contextlib.suppress(Exception):
-                shared.contexts.close()
-                shared.llama.close()
-        _loaded.clear()
+        entry = _loaded.get(key)
+        if entry is None:
+            entry = LoadedModel(spec, options, options.contexts_per_model)
+            with entry.lock:
+                entry.for_agent("")
+            _loaded[key] = entry
+        return entry
 
 
 def clear_model_cache() -> int:
@@ -162,6 +202,26 @@ def clear_model_cache() -> int:
         count = len(_loaded)
         _loaded.clear()
     return count
+
+
+def agent_key(messages: list[BaseMessage]) -> str:
+    """Which agent is speaking: its system prompt, fixed for the agent during a run.
+
+    Taken before Gemma's system text is folded into the user turn, so a round's text never
+    makes a new key.
+    """
+    system = "\n".join(_text(m) for m in messages if _role(m) == "system")
+    return hashlib.sha1(system.encode("utf-8")).hexdigest() if system else ""
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp objects before interpreter teardown: left to `__del__` at exit they
+    run after their module globals are gone and print a spurious traceback."""
+    with _loaded_lock:
+        for entry in _loaded.values():
+            entry.close()
+        _loaded.clear()
 
 
 def _text(message: BaseMessage) -> str:
@@ -234,7 +294,7 @@ class LocalChatModel(BaseChatModel):
     temperature: float = 0.2
     max_tokens: int = 256
     note: str = ""
-    _shared: SharedLlama = PrivateAttr()
+    _model: LoadedModel = PrivateAttr()
 
     @property
     def _llm_type(self) -> str:
@@ -250,9 +310,15 @@ class LocalChatModel(BaseChatModel):
         }
 
     @property
+    def loaded(self) -> LoadedModel:
+        """The file's shared entry: one per (file, n_ctx, chat format) per process."""
+        return self._model
+
+    @property
     def llama(self) -> Any:
-        """The shared `llama_cpp.Llama` object (the same one for every model on this file)."""
-        return self._shared.llama
+        """The `llama_cpp.Llama` used for prompts without a system message (tokenizer etc.)."""
+        with self._model.lock:
+            return self._model.for_agent("")
 
     def _generate(
         self,
@@ -271,13 +337,12 @@ class LocalChatModel(BaseChatModel):
         if response_format is not None:
             params["response_format"] = response_format
         chat = to_llama_messages(messages, self.merge_system)
-        shared = self._shared
-        with shared.lock:
-            started = (
-                time.perf_counter()
-            )  # inside the lock: waiting for another agent is not model time
-            # Each agent (known by its system prompt) gets its own KV cache on the shared model.
-            llama = shared.contexts.get(chat[0]["content"] if chat else "")
+        entry, key = self._model, agent_key(messages)
+        with entry.lock:
+            # Timed inside the lock: waiting for another agent's turn is not model time.
+            started = time.perf_counter()
+            llama = entry.for_agent(key)
+            perf_reset(llama)
             try:
                 result = llama.create_chat_completion(messages=chat, **params)
             except ValueError as exc:
@@ -288,10 +353,17 @@ class LocalChatModel(BaseChatModel):
                     "shorten the prompt or raise n_ctx"
                 ) from exc
             compute_s = time.perf_counter() - started
+            perf = perf_read(llama)
         choice = result["choices"][0]
         usage = result.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens", 0))
         completion_tokens = int(usage.get("completion_tokens", 0))
+        entry.stats.calls += 1
+        entry.stats.prompt_tokens += prompt_tokens
+        entry.stats.evaluated_tokens += perf["evaluated_tokens"]
+        entry.stats.prompt_eval_s += perf["prompt_eval_s"]
+        entry.stats.generated_tokens += completion_tokens
+        entry.stats.generation_s += max(compute_s - perf["prompt_eval_s"], 0.0)
         message = AIMessage(
             content=choice["message"].get("content") or "",
             usage_metadata={
@@ -304,6 +376,8 @@ class LocalChatModel(BaseChatModel):
                 "model_path": self.model_path,
                 "finish_reason": choice.get("finish_reason"),
                 "compute_s": compute_s,
+                "reused_tokens": prompt_tokens - perf["evaluated_tokens"],
+                "prompt_eval_s": perf["prompt_eval_s"],
             },
         )
         return ChatResult(
@@ -312,11 +386,45 @@ class LocalChatModel(BaseChatModel):
         )
 
 
+def _native_context(llama: Any) -> Any:
+    """The llama.cpp context pointer, only for a real `Llama` (never hand NULL to C)."""
+    import llama_cpp
+
+    return llama.ctx if isinstance(llama, llama_cpp.Llama) and llama.ctx else None
+
+
+def perf_reset(llama: Any) -> None:
+    with contextlib.suppress(Exception):  # counters are diagnostics, never a reason to fail
+        import llama_cpp
+
+        ctx = _native_context(llama)
+        if ctx is not None:
+            llama_cpp.llama_perf_context_reset(ctx)
+
+
+def perf_read(llama: Any) -> dict[str, Any]:
+    """Prompt tokens llama.cpp evaluated in batches since the reset, and the time it took.
+
+    The prompt's first decode is a batch; generation decodes one token at a time, counted
+    apart (n_eval), so n_p_eval is the part of the prompt that was not reused.
+    """
+    try:
+        import llama_cpp
+
+        ctx = _native_context(llama)
+        if ctx is None:
+            return {"evaluated_tokens": 0, "prompt_eval_s": 0.0}
+        data = llama_cpp.llama_perf_context(ctx)
+        return {"evaluated_tokens": int(data.n_p_eval), "prompt_eval_s": data.t_p_eval_ms / 1000}
+    except Exception:
+        return {"evaluated_tokens": 0, "prompt_eval_s": 0.0}
+
+
 def make_local_model(name: str, options: ModelOptions | None = None) -> LocalChatModel:
     """The chat model for `local` / `local:<alias or path.gguf>`; loads the file once."""
     options = options or ModelOptions()
     spec = resolve_local(name)
-    shared = shared_llama(spec, options)
+    entry = loaded_model(spec, options)
     model = LocalChatModel(
         model_id=spec.id,
         model_path=str(spec.path),
@@ -328,5 +436,5 @@ def make_local_model(name: str, options: ModelOptions | None = None) -> LocalCha
         max_tokens=options.max_tokens,
         note=spec.note,
     )
-    model._shared = shared
+    model._model = entry
     return model

@@ -25,7 +25,8 @@ from maestro.agents.providers.local import (
 )
 from tests.agents.llm_samples import PROMPT, SCHEMA, Proposal
 
-OPTIONS = ModelOptions(n_ctx=2048, max_tokens=128, temperature=0.8, seed=7)
+# The schema allows 160 characters of reasoning; digits and commas can cost a token each.
+OPTIONS = ModelOptions(n_ctx=2048, max_tokens=200, temperature=0.8, seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,7 @@ def test_openai_json_schema_form_is_translated_for_llama_cpp() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_json_under_a_schema_parses_ten_times_out_of_ten(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     parsed = [
@@ -80,6 +82,7 @@ def test_json_under_a_schema_parses_ten_times_out_of_ten(model: LocalChatModel) 
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_same_seed_same_reply_and_seeds_vary_the_sample(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     first = runnable.invoke(PROMPT, seed=11).content
@@ -90,6 +93,7 @@ def test_same_seed_same_reply_and_seeds_vary_the_sample(model: LocalChatModel) -
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_usage_and_metadata_are_reported(model: LocalChatModel) -> None:
     reply = bind_json_schema(model, SCHEMA, "proposal").invoke(PROMPT)
     assert isinstance(reply, AIMessage)
@@ -101,6 +105,7 @@ def test_usage_and_metadata_are_reported(model: LocalChatModel) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_max_tokens_limits_the_reply(model: LocalChatModel) -> None:
     reply = model.invoke(PROMPT, max_tokens=5)
     assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] <= 5
@@ -108,6 +113,7 @@ def test_max_tokens_limits_the_reply(model: LocalChatModel) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_the_model_file_is_loaded_once_and_shared(model: LocalChatModel) -> None:
     again = make_local_model("", OPTIONS)
     alias = load_chat_model("local:smollm2-135m", OPTIONS)
@@ -119,6 +125,7 @@ def test_the_model_file_is_loaded_once_and_shared(model: LocalChatModel) -> None
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_concurrent_threads_share_the_model_safely(model: LocalChatModel) -> None:
     runnable = bind_json_schema(model, SCHEMA, "proposal")
     results: dict[int, Proposal] = {}
@@ -141,6 +148,7 @@ def test_concurrent_threads_share_the_model_safely(model: LocalChatModel) -> Non
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_context_overflow_is_a_clear_error_and_the_model_survives() -> None:
     small = make_local_model("", OPTIONS.model_copy(update={"n_ctx": 512}))
     long_prompt = [HumanMessage("capacity throughput negotiation " * 400)]
@@ -150,6 +158,7 @@ def test_context_overflow_is_a_clear_error_and_the_model_survives() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_bad_paths_and_ids_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(UnknownModelError, match="model file not found"):
         make_local_model(str(tmp_path / "missing.gguf"))
@@ -164,6 +173,7 @@ def test_bad_paths_and_ids_give_clear_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_gemma_base_model_answers_json_with_system_text_merged(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -205,6 +205,7 @@ def test_bad_base_url_names_the_setting() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_json_object_method_sends_the_schema_and_plain_max_tokens(proxy: Proxy) -> None:
     model = load_chat_model("openai:local", options(proxy.url, openai_structured="json_object"))
     assert isinstance(model, OpenAICompatChatModel)
@@ -221,6 +222,7 @@ def test_json_object_method_sends_the_schema_and_plain_max_tokens(proxy: Proxy) 
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_function_calling_method_returns_the_arguments_as_content(proxy: Proxy) -> None:
     model = load_chat_model(
         "openai:local", options(proxy.url, openai_structured="function_calling")
@@ -238,6 +240,7 @@ def test_function_calling_method_returns_the_arguments_as_content(proxy: Proxy) 
 
 
 @pytest.mark.integration
+@pytest.mark.llm
 def test_json_schema_method_is_refused_by_llama_cpp_server(proxy: Proxy) -> None:
     model = load_chat_model("openai:local", options(proxy.url, openai_structured="json_schema"))
     with pytest.raises(EndpointError) as info:

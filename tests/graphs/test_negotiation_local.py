@@ -10,7 +10,7 @@ import pytest
 import maestro
 from tests.conftest import EXAMPLE
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
 
 def _guided(mode: str) -> dict[str, Any]:

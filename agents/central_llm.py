@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
 
 from maestro.agents.domain import Personality, Topic
 from maestro.agents.model_pool import ModelPool
@@ -104,8 +105,15 @@ def to_langchain(messages: list[dict[str, str]]) -> list[BaseMessage]:
     return [kinds[m["role"]](content=m["content"]) for m in messages]
 
 
-def make_central_llm_unit(pool: ModelPool) -> Unit:
-    def central_llm(turn: AgentTurn) -> dict[str, Any]:
+class HasModels(Protocol):
+    """What the unit needs from the run's context: the pool of models for this run."""
+
+    pool: ModelPool
+
+
+def make_central_llm_unit() -> Unit:
+    def central_llm(turn: AgentTurn, runtime: Runtime[HasModels]) -> dict[str, Any]:
+        pool = runtime.context.pool
         messages = list(turn.get("messages") or build_messages(turn))
         attempts = turn.get("attempts") or []
         if turn.get("retry_error") and attempts:

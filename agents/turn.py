@@ -58,7 +58,8 @@ class AgentTurn(TypedDict, total=False):
     usage: Annotated[dict[str, Any], add_usage]
 
 
-NodeFn = Callable[[AgentTurn], dict[str, Any]]
+# (turn) -> update, or (turn, runtime) -> update for units that read the run's context.
+NodeFn = Callable[..., dict[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,14 @@
 
     prepare -> (Send per operator) operator -> mediator -> (Send per operator | finish) -> END
 
-Each operator turn and the mediator's turn run the same agent pipeline subgraph, configured
-by role. Privacy is structural: an operator's task carries its own spec (with its private
-business intent) and only service intents and feedback from the others; the mediator's task
-carries service intents only.
+The run's scenario, settings, models and network link live in the run context
+(`RunContext`, read through `Runtime`); the state holds only what changes during the run.
+
+Privacy is structural: an operator's branch (`OperatorTask`, the `Send` payload) carries that
+operator's own spec — its private business intent included — and only the values, reasoning
+and feedback the others' turns produced; never the scenario, never another operator's spec.
+The mediator's turn carries service intents and declared utilities only. Each operator and
+the mediator run the same agent pipeline subgraph, configured by role.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import fmean
 from typing import Annotated, Any
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
 
@@ -30,16 +35,35 @@ from maestro.agents.observability import make_observability_unit
 from maestro.agents.optimizer import final_errors, make_optimizer_unit, theoretical_consensus
 from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
+from maestro.graphs.context import RunContext
+from maestro.graphs.network import enforce_agreement, observe_round
 from maestro.graphs.pipeline import build_agent_pipeline
 from maestro.graphs.scenario import Scenario
 
-UnitFactory = Callable[[ModelPool], Sequence[Unit]]
+UnitFactory = Callable[[], Sequence[Unit]]
+
+
+class NegotiationInput(TypedDict, total=False):
+    """Nothing: everything a run starts from is in its context (`RunContext`)."""
+
+
+class NegotiationOutput(TypedDict, total=False):
+    """What a finished run reports; `graphs.runner` turns it into the record."""
+
+    status: str  # running, consensus, degraded, round_cap, halted
+    reason: str
+    consensus: float | None
+    history: list[dict[str, Any]]
+    flags: list[dict[str, Any]]
+    usage: dict[str, Any]
+    observation: dict[str, Any] | None
+    optimum: dict[str, Any] | None
+    enforcement: dict[str, Any] | None
 
 
 class NegotiationState(TypedDict, total=False):
-    scenario: dict[str, Any]
     round: int
-    status: str  # running, consensus, round_cap, halted
+    status: str
     reason: str
     proposals: Annotated[dict[str, Any], merge_dicts]
     feedback: dict[str, Any]
@@ -47,26 +71,34 @@ class NegotiationState(TypedDict, total=False):
     flags: Annotated[list[dict[str, Any]], operator.add]
     usage: Annotated[dict[str, Any], add_usage]
     consensus: float | None
-    extras: Annotated[dict[str, Any], merge_dicts]  # optimum, observation, enforcement, ...
+    observation: dict[str, Any] | None  # the cell as read once for the current round
+    optimum: dict[str, Any] | None
+    enforcement: dict[str, Any] | None
 
 
 class OperatorTask(TypedDict):
-    scenario: dict[str, Any]
-    observation: dict[str, Any] | None
-    op_id: str
+    """One operator's branch: what that operator may see this round, and nothing else."""
+
+    agent: str
     round: int
+    max_rounds: int
+    epsilon: float
+    topic: dict[str, Any]  # the topic, re-targeted to the cell's capacity
+    spec: dict[str, Any]  # this operator's own spec, its private business intent included
+    model: str
     previous: float | None
-    feedback: dict[str, Any] | None
-    others: dict[str, Any]
+    feedback: dict[str, Any] | None  # the mediator's feedback to this operator
+    others: dict[str, dict[str, Any]]  # the other operators' last values and reasoning
+    observation: dict[str, Any] | None
 
 
-def default_units(pool: ModelPool) -> list[Unit]:
+def default_units() -> list[Unit]:
     """Both roles run the same units; each unit reads the turn's role."""
     return [
         make_extraction_unit(),
         make_observability_unit(),
         make_optimizer_unit(),
-        make_central_llm_unit(pool),
+        make_central_llm_unit(),
         make_validation_unit(),
     ]
 
@@ -77,14 +109,12 @@ default_mediator_units = default_units
 
 @dataclass
 class NegotiationDeps:
-    """What the graph needs that is not data: models, and the units each role runs."""
+    """Choices a caller may make beyond the scenario: the models (a pool, e.g. holding a
+    custom scripted model) and the units each role runs."""
 
-    pool: ModelPool = field(default_factory=ModelPool)
+    pool: ModelPool | None = None
     operator_units: UnitFactory = default_operator_units
     mediator_units: UnitFactory = default_mediator_units
-    # Hooks for later units that act on the whole negotiation (observability, enforcement).
-    before_round: Callable[[Scenario, NegotiationState], dict[str, Any]] | None = None
-    on_finish: Callable[[Scenario, NegotiationState], dict[str, Any]] | None = None
 
 
 def _emit(event: dict[str, Any]) -> None:
@@ -100,43 +130,32 @@ def effective_topic(scenario: Scenario, capacity: float | None) -> dict[str, Any
     return topic
 
 
-def _observation(state: NegotiationState) -> dict[str, Any] | None:
-    return (state.get("extras") or {}).get("observation")
+def _capacity(observation: dict[str, Any] | None) -> float | None:
+    return (observation or {}).get("capacity_mbps")
 
 
-def _capacity(state: NegotiationState) -> float | None:
-    return (_observation(state) or {}).get("capacity_mbps")
-
-
-def _emit_halt(update: dict[str, Any]) -> None:
+def _observe(ctx: RunContext, round_: int) -> dict[str, Any]:
+    if ctx.network is None:
+        return {}
+    update = observe_round(ctx.network, ctx.scenario, round_)
     if update.get("status") == "halted":
         _emit({"event": "halt", "reason": update.get("reason", "")})
+    return update
 
 
-def _turn(
-    scenario: Scenario,
-    agent: str,
-    role: str,
-    round_: int,
-    spec: dict[str, Any],
-    model: str,
-    inbox: dict[str, Any],
-    previous: float | None = None,
-    observation: dict[str, Any] | None = None,
-) -> AgentTurn:
-    capacity = (observation or {}).get("capacity_mbps")
+def _turn(task: OperatorTask) -> AgentTurn:
     return AgentTurn(
-        agent=agent,
-        role=role,
-        round=round_,
-        max_rounds=scenario.rounds,
-        epsilon=scenario.epsilon,
-        topic=effective_topic(scenario, capacity),
-        spec=spec,
-        model=model,
-        previous=previous,
-        inbox=inbox,
-        observation=observation,
+        agent=task["agent"],
+        role="operator",
+        round=task["round"],
+        max_rounds=task["max_rounds"],
+        epsilon=task["epsilon"],
+        topic=task["topic"],
+        spec=task["spec"],
+        model=task["model"],
+        previous=task["previous"],
+        inbox={"feedback": task["feedback"], "others": task["others"]},
+        observation=task["observation"],
         context={},
         messages=[],
         attempts=[],
@@ -147,100 +166,87 @@ def _turn(
     )
 
 
+def operator_tasks(state: NegotiationState, scenario: Scenario) -> list[OperatorTask]:
+    """One task per operator, each holding only what that operator may see."""
+    last = state.get("proposals") or {}
+    feedback = state.get("feedback") or {}
+    observation = state.get("observation")
+    topic = effective_topic(scenario, _capacity(observation))
+    return [
+        OperatorTask(
+            agent=op.id,
+            round=state["round"],
+            max_rounds=scenario.rounds,
+            epsilon=scenario.epsilon,
+            topic=topic,
+            spec=op.model_dump(mode="json"),
+            model=op.model or scenario.model,
+            previous=last[op.id]["value"] if op.id in last else None,
+            feedback=feedback.get(op.id),
+            others={
+                o: {"value": p["value"], "reasoning": p["reasoning"]}
+                for o, p in last.items()
+                if o != op.id
+            },
+            observation=observation,
+        )
+        for op in scenario.operators
+    ]
+
+
 def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
-    """Compile the negotiation graph; the scenario arrives in the input state."""
+    """Compile the negotiation graph; run it with `context=RunContext` (see `prepare_run`)."""
     deps = deps or NegotiationDeps()
-    pipelines = {
-        "operator": build_agent_pipeline(deps.operator_units(deps.pool)),
-        "mediator": build_agent_pipeline(deps.mediator_units(deps.pool)),
-    }
+    operator_pipeline = build_agent_pipeline(deps.operator_units())
+    mediator_pipeline = build_agent_pipeline(deps.mediator_units())
 
-    def run_turn(role: str, turn: AgentTurn) -> dict[str, Any]:
-        return pipelines[role].invoke(turn, config={"recursion_limit": 50})
-
-    def prepare(state: NegotiationState) -> dict[str, Any]:
-        scenario = Scenario.model_validate(state["scenario"])
-        update: dict[str, Any] = {"round": 1, "status": "running", "reason": "", "extras": {}}
+    def prepare(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        update: dict[str, Any] = {"round": 1, "status": "running", "reason": ""}
         _emit(
             {
                 "event": "start",
-                "scenario": scenario.name,
-                "operators": [o.id for o in scenario.operators],
+                "scenario": ctx.scenario.name,
+                "operators": [o.id for o in ctx.scenario.operators],
             }
         )
-        if deps.before_round:
-            update.update(deps.before_round(scenario, {**state, **update}))  # type: ignore[typeddict-item]
-            _emit_halt(update)
-        return update
+        return update | _observe(ctx, 1)
 
-    def fan_out(state: NegotiationState) -> list[Send] | str:
+    def fan_out(state: NegotiationState, runtime: Runtime[RunContext]) -> list[Send] | str:
         if state.get("status") != "running":
             return "finish"
-        scenario = Scenario.model_validate(state["scenario"])
-        last = state.get("proposals") or {}
-        feedback = state.get("feedback") or {}
-        return [
-            Send(
-                "operator",
-                OperatorTask(
-                    scenario=state["scenario"],
-                    observation=_observation(state),
-                    op_id=op.id,
-                    round=state["round"],
-                    previous=last[op.id]["value"] if op.id in last else None,
-                    feedback=feedback.get(op.id),
-                    others={
-                        o: {"value": p["value"], "reasoning": p["reasoning"]}
-                        for o, p in last.items()
-                        if o != op.id
-                    },
-                ),
-            )
-            for op in scenario.operators
-        ]
+        return [Send("operator", task) for task in operator_tasks(state, runtime.context.scenario)]
 
     def operator_turn(task: OperatorTask) -> dict[str, Any]:
-        scenario = Scenario.model_validate(task["scenario"])
-        spec = scenario.operator(task["op_id"])
-        turn = _turn(
-            scenario,
-            spec.id,
-            "operator",
-            task["round"],
-            spec.model_dump(mode="json"),
-            spec.model or scenario.model,
-            {"feedback": task["feedback"], "others": task["others"]},
-            task["previous"],
-            task["observation"],
-        )
-        result = run_turn("operator", turn)
+        result = operator_pipeline.invoke(_turn(task), config={"recursion_limit": 50})
         decision = dict(result["decision"])
         decision["flags"] = result.get("flags", [])
         _emit(
             {
                 "event": "proposal",
                 "round": task["round"],
-                "agent": spec.id,
+                "agent": task["agent"],
                 "value": decision["value"],
                 "source": decision["source"],
                 "flags": [f["code"] for f in decision["flags"]],
             }
         )
         return {
-            "proposals": {spec.id: decision},
+            "proposals": {task["agent"]: decision},
             "flags": decision["flags"],
             "usage": result.get("usage", {}),
         }
 
-    def mediator_turn(state: NegotiationState) -> dict[str, Any]:
-        scenario = Scenario.model_validate(state["scenario"])
+    def mediator_turn(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        scenario = ctx.scenario
         round_ = state["round"]
         proposals = {op.id: state["proposals"][op.id] for op in scenario.operators}
         values = [p["value"] for p in proposals.values()]
         spread = max(values) - min(values)
         record: dict[str, Any] = {"round": round_, "proposals": proposals, "spread": spread}
-        if "observation" in (state.get("extras") or {}):
-            record["observation"] = state["extras"]["observation"]
+        if state.get("observation") is not None:
+            record["observation"] = state["observation"]
         update: dict[str, Any] = {}
         if spread <= scenario.epsilon:
             update = {
@@ -255,7 +261,6 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 "reason": f"no consensus after {round_} rounds (spread {spread:.3g} {scenario.topic.unit})",
             }
         else:
-            spec = scenario.mediator.model_dump(mode="json")
             inbox = {
                 "proposals": {
                     op: {"value": p["value"], "reasoning": p["reasoning"]}
@@ -266,17 +271,27 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                     op.id: op.utility.model_dump(mode="json") for op in scenario.operators
                 },
             }
-            turn = _turn(
-                scenario,
-                MEDIATOR_ID,
-                "mediator",
-                round_,
-                spec,
-                scenario.mediator.model or scenario.model,
-                inbox,
-                observation=_observation(state),
+            turn = AgentTurn(
+                agent=MEDIATOR_ID,
+                role="mediator",
+                round=round_,
+                max_rounds=scenario.rounds,
+                epsilon=scenario.epsilon,
+                topic=effective_topic(scenario, _capacity(state.get("observation"))),
+                spec=scenario.mediator.model_dump(mode="json"),
+                model=scenario.mediator.model or scenario.model,
+                previous=None,
+                inbox=inbox,
+                observation=state.get("observation"),
+                context={},
+                messages=[],
+                attempts=[],
+                retry_error=None,
+                decision=None,
+                flags=[],
+                usage={},
             )
-            result = run_turn("mediator", turn)
+            result = mediator_pipeline.invoke(turn, config={"recursion_limit": 50})
             decision = result["decision"]
             record["mediator"] = {**decision, "flags": result.get("flags", [])}
             update = {
@@ -295,30 +310,33 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             }
         )
         update["history"] = [record]
-        if (
-            update.get("round")
-            and deps.before_round
-            and update.get("status", "running") == "running"
-        ):
-            hook = deps.before_round(scenario, {**state, **update})  # type: ignore[typeddict-item]
-            update["flags"] = update.get("flags", []) + hook.pop("flags", [])
-            update.update(hook)
-            _emit_halt(update)
+        if update.get("round") and update.get("status", "running") == "running":
+            seen = _observe(ctx, update["round"])
+            update["flags"] = update.get("flags", []) + seen.pop("flags", [])
+            update.update(seen)
         return update
 
-    def finish(state: NegotiationState) -> dict[str, Any]:
-        scenario = Scenario.model_validate(state["scenario"])
-        extras: dict[str, Any] = {"optimum": _optimum(scenario, state)}
-        update: dict[str, Any] = deps.on_finish(scenario, state) if deps.on_finish else {}
-        update["extras"] = {**extras, **update.get("extras", {})}
+    def finish(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        update: dict[str, Any] = {"optimum": _optimum(ctx.scenario, state)}
+        link = ctx.network
+        if state.get("status") == "consensus" and link is not None and link.enforce:
+            update["enforcement"] = enforce_agreement(link, float(state["consensus"]))
+            if update["enforcement"].get("applied"):
+                _emit({"event": "enforced", "summary": update["enforcement"]["message"]})
         _emit(
             {"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")}
         )
         return update
 
-    graph = StateGraph(NegotiationState)
+    graph = StateGraph(
+        NegotiationState,
+        context_schema=RunContext,
+        input_schema=NegotiationInput,
+        output_schema=NegotiationOutput,
+    )
     graph.add_node("prepare", prepare)
-    graph.add_node("operator", operator_turn)  # type: ignore[arg-type]
+    graph.add_node("operator", operator_turn)  # type: ignore[arg-type]  # takes a Send payload
     graph.add_node("mediator", mediator_turn)
     graph.add_node("finish", finish)
     graph.add_edge(START, "prepare")
@@ -331,7 +349,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
 
 def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
     """The theoretical consensus and how far each operator's final value ended from it."""
-    capacity = _capacity(state)
+    capacity = _capacity(state.get("observation"))
     reference = theoretical_consensus(
         [op.utility for op in scenario.operators], scenario.topic, capacity
     )

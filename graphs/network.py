@@ -1,22 +1,23 @@
 """The negotiation's link to the network: the driver, the observer, topic checks, enforcement.
 
-From the scenario's `network` section this builds the RAN driver (the in-process emulator, or
-the HTTP client when `driver_url` is set) and the observer (the driver, or Prometheus when
-`prometheus_url` is set). Before every round the topic is checked against the cell: off, or
-unable to carry what an operator must have, stops the negotiation with the reason; a capacity
-below the topic's upper bound re-targets the bound. On consensus the value is enforced as a
-slice policy and the record shows the policy and the throughput achieved.
+From the scenario's `network` section this builds a run's `NetworkLink`: the RAN driver (the
+in-process emulator, or the HTTP client when `driver_url` is set) and the observer (the
+driver, or Prometheus when `prometheus_url` is set). The cell is read once per round
+(`observe_round`) and that one observation goes to every agent of the round: off, or unable
+to carry what an operator must have, stops the negotiation with the reason; a capacity below
+the topic's upper bound re-targets the bound. On an agreement the value is enforced as a
+slice policy (`enforce_agreement`) and the record shows the policy and the throughput.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from maestro.agents.domain import flag_record
-from maestro.agents.model_pool import ModelPool
-from maestro.graphs.negotiation import NegotiationDeps, NegotiationState
 from maestro.graphs.scenario import NetworkSpec, Scenario, ScenarioError
 from maestro.tools.ran import (
     CellConfig,
@@ -30,7 +31,6 @@ from maestro.tools.ran import (
     load_raca_trace,
     observe,
     observe_prometheus,
-    synthetic_trace,
     throughput_mbps,
 )
 
@@ -72,6 +72,8 @@ def make_driver(scenario: Scenario, base_dir: Path | None = None) -> RanDriver:
     if network.trace is None:
         return RanEmulator(cell=cell, cqi=network.cqi, seed=scenario.seed)
     if network.trace == "synthetic":
+        from maestro.tools.ran.mobility import synthetic_trace  # scipy.signal: only when asked
+
         return RanEmulator(cell=cell, trace=synthetic_trace(scenario.seed), seed=scenario.seed)
     path = Path(network.trace)
     if not path.is_absolute() and base_dir is not None:
@@ -80,14 +82,6 @@ def make_driver(scenario: Scenario, base_dir: Path | None = None) -> RanDriver:
         return RanEmulator(cell=cell, trace=load_raca_trace(path), seed=scenario.seed)
     except (OSError, TraceFormatError) as exc:
         raise ScenarioError(f"network.trace: {exc}") from exc
-
-
-def make_observer(scenario: Scenario, driver: RanDriver) -> Observer:
-    network = scenario.network or NetworkSpec()
-    if network.prometheus_url:
-        client = PromQLClient(network.prometheus_url)
-        return lambda: observe_prometheus(client)
-    return lambda: observe(driver)
 
 
 def void_reason(scenario: Scenario, obs: RanObservation) -> str | None:
@@ -107,66 +101,84 @@ def void_reason(scenario: Scenario, obs: RanObservation) -> str | None:
     return None
 
 
-def network_deps(
-    scenario: Scenario,
-    pool: ModelPool,
-    driver: RanDriver | None = None,
-    base_dir: Path | None = None,
-) -> tuple[NegotiationDeps, RanDriver]:
-    """Deps whose units observe the cell and whose hooks check the topic and enforce the result."""
-    driver = driver or make_driver(scenario, base_dir)
-    observer = make_observer(scenario, driver)
+@dataclass
+class NetworkLink:
+    """One run's link to the cell: the driver, how the cell is read, whether to enforce, and
+    what this run opened (and so must close)."""
 
-    def before_round(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
-        try:
-            obs = observer()
-        except Exception as exc:  # a monitoring outage: negotiate on, without the cell's numbers
-            note = flag_record("monitoring_unavailable", "network", state.get("round", 0), f"{exc}")
-            return {"flags": [note], "extras": {"observation": None}}
-        if obs is None:
-            return {}
-        observation = obs.model_dump(mode="json")
-        reason = void_reason(sc, obs)
-        if reason:
-            return {
-                "status": "halted",
-                "reason": f"topic void: {reason}",
-                "extras": {"observation": observation},
-                "flags": [_flag(state, f"topic void: {reason}")],
-            }
-        return {"extras": {"observation": observation}}
+    driver: RanDriver
+    observer: Observer
+    enforce: bool
+    owned: list[Any] = field(default_factory=list)
 
-    def on_finish(sc: Scenario, state: NegotiationState) -> dict[str, Any]:
-        if state.get("status") != "consensus" or not (sc.network and sc.network.enforce):
-            return {}
-        value = float(state["consensus"])
-        try:
-            outcome = enforce_throughput(driver, {SLA_SLICE: value})
-        except Exception as exc:
-            return {"extras": {"enforcement": {"ok": False, "message": str(exc)}}}
-        slice_state = outcome.state.slices.get(SLA_SLICE)
-        policy = outcome.state.policy
+    def close(self) -> None:
+        for resource in self.owned:
+            with contextlib.suppress(Exception):
+                resource.close()
+        self.owned.clear()
+
+
+def network_link(
+    scenario: Scenario, driver: RanDriver | None = None, base_dir: Path | None = None
+) -> NetworkLink | None:
+    """The link for a scenario with a `network` section (or a caller's driver), else None.
+
+    A driver the caller passed stays the caller's; one built here is closed with the link.
+    """
+    if scenario.network is None and driver is None:
+        return None
+    owned: list[Any] = []
+    if driver is None:
+        driver = make_driver(scenario, base_dir)
+        owned.append(driver)
+    network = scenario.network or NetworkSpec()
+    if network.prometheus_url:
+        client = PromQLClient(network.prometheus_url)
+        owned.append(client)
+        observer: Observer = lambda: observe_prometheus(client)  # noqa: E731
+    else:
+        observer = lambda: observe(driver)  # noqa: E731
+    enforce = bool(scenario.network and scenario.network.enforce)
+    return NetworkLink(driver=driver, observer=observer, enforce=enforce, owned=owned)
+
+
+def observe_round(link: NetworkLink, scenario: Scenario, round_: int) -> dict[str, Any]:
+    """Read the cell once for a round: the observation every agent of the round gets, or a
+    halt when the topic is void, or a flag when monitoring is out (the round goes on)."""
+    try:
+        obs = link.observer()
+    except Exception as exc:  # a monitoring outage: negotiate on, without the cell's numbers
+        note = flag_record("monitoring_unavailable", "network", round_, str(exc))
+        return {"flags": [note], "observation": None}
+    if obs is None:
+        return {"observation": None}
+    observation = obs.model_dump(mode="json")
+    reason = void_reason(scenario, obs)
+    if reason:
         return {
-            "extras": {
-                "enforcement": {
-                    "ok": outcome.ok,
-                    "message": outcome.message,
-                    "requested_mbps": value,
-                    "policy": policy.model_dump(mode="json", by_alias=True) if policy else None,
-                    "achieved_mbps": slice_state.mbps if slice_state else None,
-                    "cqi": outcome.state.cqi,
-                    "capacity_mbps": outcome.state.capacity_mbps,
-                }
-            }
+            "status": "halted",
+            "reason": f"topic void: {reason}",
+            "observation": observation,
+            "flags": [flag_record("topic_void", "network", round_, f"topic void: {reason}")],
         }
-
-    deps = NegotiationDeps(
-        pool=pool,
-        before_round=before_round,
-        on_finish=on_finish,
-    )
-    return deps, driver
+    return {"observation": observation}
 
 
-def _flag(state: NegotiationState, message: str) -> dict[str, Any]:
-    return flag_record("topic_void", "network", state.get("round", 0), message)
+def enforce_agreement(link: NetworkLink, value: float) -> dict[str, Any]:
+    """Apply the agreed value as a slice policy; report what the cell did with it."""
+    try:
+        outcome = enforce_throughput(link.driver, {SLA_SLICE: value})
+    except Exception as exc:
+        return {"applied": False, "ok": False, "message": str(exc), "requested_mbps": value}
+    slice_state = outcome.state.slices.get(SLA_SLICE)
+    policy = outcome.state.policy
+    return {
+        "applied": True,
+        "ok": outcome.ok,
+        "message": outcome.message,
+        "requested_mbps": value,
+        "policy": policy.model_dump(mode="json", by_alias=True) if policy else None,
+        "achieved_mbps": slice_state.mbps if slice_state else None,
+        "cqi": outcome.state.cqi,
+        "capacity_mbps": outcome.state.capacity_mbps,
+    }

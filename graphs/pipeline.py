@@ -7,11 +7,13 @@ spent in the model is recorded per node as framework time.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from maestro.agents.turn import AgentTurn, NodeFn, Unit
 
@@ -20,9 +22,12 @@ VALIDATION_UNIT = "validation"
 
 
 def _timed(name: str, node: NodeFn) -> NodeFn:
-    def run(turn: AgentTurn) -> dict[str, Any]:
+    # A unit that needs the run (the model pool, say) names a `runtime` parameter.
+    takes_runtime = "runtime" in inspect.signature(node).parameters
+
+    def run(turn: AgentTurn, runtime: Runtime[Any]) -> dict[str, Any]:
         started = time.perf_counter()
-        update = node(turn)
+        update = node(turn, runtime=runtime) if takes_runtime else node(turn)
         elapsed = time.perf_counter() - started
         usage = dict(update.get("usage") or {})
         in_model = float(usage.get("llm_wall_s") or usage.get("model_s") or 0.0)

@@ -1,45 +1,48 @@
-"""Run a negotiation graph to the end and turn its final state into the record."""
+"""Run a negotiation graph to the end in a run context and turn its final state into the record."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from maestro.agents.model_pool import ModelPool
-from maestro.agents.providers import ModelOptions
-from maestro.graphs.negotiation import NegotiationDeps, build_negotiation_graph, recursion_limit
+from maestro.graphs.context import RunContext
+from maestro.graphs.negotiation import (
+    NegotiationDeps,
+    build_negotiation_graph,
+    default_mediator_units,
+    default_operator_units,
+    recursion_limit,
+)
 from maestro.graphs.record import NegotiationResult
-from maestro.graphs.scenario import Scenario
 
 EventSink = Callable[[dict[str, Any]], None]
 
 
-def prepare_scenario(
-    scenario: Scenario, model: str | None = None, rounds: int | None = None, seed: int | None = None
-) -> Scenario:
-    """Apply run-time overrides; an overriding model id replaces every agent's choice."""
-    changes: dict[str, Any] = {}
-    if model:
-        changes["model"] = model
-    if rounds is not None:
-        changes["rounds"] = rounds
-    if seed is not None:
-        changes["seed"] = seed
-    data = scenario.model_dump(mode="json") | changes
-    if model:
-        data["operators"] = [op | {"model": None} for op in data["operators"]]
-        data["mediator"] = data["mediator"] | {"model": None}
-    return Scenario.model_validate(data)
+@cache
+def default_graph() -> Any:
+    """The negotiation graph with the default units, compiled once per process: nothing in
+    it belongs to a run, so every run can share it."""
+    return build_negotiation_graph()
+
+
+def graph_for(deps: NegotiationDeps | None) -> Any:
+    if deps is None or (
+        deps.operator_units is default_operator_units
+        and deps.mediator_units is default_mediator_units
+    ):
+        return default_graph()
+    return build_negotiation_graph(deps)
 
 
 def record_from_state(
-    scenario: Scenario, state: dict[str, Any], wall_s: float, options: ModelOptions
+    context: RunContext, state: dict[str, Any], wall_s: float
 ) -> NegotiationResult:
+    scenario = context.scenario
     usage = state.get("usage") or {}
     model_s = float(usage.get("model_s", 0.0))
     framework_s = max(wall_s - model_s, 0.0)
-    extras = state.get("extras") or {}
     status = state.get("status", "error")
     guidance = {op.id: op.guidance.value for op in scenario.operators}
     guidance["mediator"] = scenario.mediator.guidance.value
@@ -52,7 +55,7 @@ def record_from_state(
         status=status,
         reason=state.get("reason", ""),
         scenario=scenario.model_dump(mode="json"),
-        settings=options.model_dump(mode="json", exclude={"openai_api_key"}),
+        settings=context.options.model_dump(mode="json", exclude={"openai_api_key"}),
         flags=state.get("flags", []),
         timings={
             "wall_s": wall_s,
@@ -67,27 +70,28 @@ def record_from_state(
             "output_tokens": int(usage.get("output_tokens", 0)),
         },
         guidance=guidance,
-        optimum=extras.get("optimum"),
-        enforcement=extras.get("enforcement"),
+        optimum=state.get("optimum"),
+        enforcement=state.get("enforcement"),
     )
 
 
 class _Run:
-    """One streaming run: the compiled graph, its input, and the state it has reached."""
+    """One streaming run: the graph, its context, and the state it has reached."""
 
     def __init__(
         self,
-        scenario: Scenario,
-        options: ModelOptions | None,
+        context: RunContext,
         deps: NegotiationDeps | None,
         on_event: EventSink | None,
+        graph: Any = None,
     ) -> None:
-        self.scenario = scenario
-        self.options = options or ModelOptions(seed=scenario.seed)
-        self.graph = build_negotiation_graph(deps or NegotiationDeps(pool=ModelPool(self.options)))
-        self.input = {"scenario": scenario.model_dump(mode="json")}
-        self.config = {"recursion_limit": recursion_limit(scenario)}
-        self.stream_mode = ["custom", "values"]
+        self.context = context
+        self.graph = graph if graph is not None else graph_for(deps)
+        self.kwargs: dict[str, Any] = {
+            "config": {"recursion_limit": recursion_limit(context.scenario)},
+            "context": context,
+            "stream_mode": ["custom", "values"],
+        }
         self.on_event = on_event
         self.state: dict[str, Any] = {}
         self.started = time.perf_counter()
@@ -100,30 +104,38 @@ class _Run:
 
     def record(self) -> NegotiationResult:
         wall = time.perf_counter() - self.started
-        return record_from_state(self.scenario, self.state, wall, self.options)
+        return record_from_state(self.context, self.state, wall)
 
 
 def run_negotiation(
-    scenario: Scenario,
+    context: RunContext,
     *,
-    options: ModelOptions | None = None,
     deps: NegotiationDeps | None = None,
     on_event: EventSink | None = None,
+    graph: Any = None,
 ) -> NegotiationResult:
-    run = _Run(scenario, options, deps, on_event)
-    for mode, chunk in run.graph.stream(run.input, run.config, stream_mode=run.stream_mode):
-        run.take(mode, chunk)
+    """Run the negotiation the context describes; the context is closed afterwards."""
+    run = _Run(context, deps, on_event, graph)
+    try:
+        for mode, chunk in run.graph.stream({}, **run.kwargs):
+            run.take(mode, chunk)
+    finally:
+        context.close()
     return run.record()
 
 
 async def arun_negotiation(
-    scenario: Scenario,
+    context: RunContext,
     *,
-    options: ModelOptions | None = None,
     deps: NegotiationDeps | None = None,
     on_event: EventSink | None = None,
+    graph: Any = None,
 ) -> NegotiationResult:
-    run = _Run(scenario, options, deps, on_event)
-    async for mode, chunk in run.graph.astream(run.input, run.config, stream_mode=run.stream_mode):
-        run.take(mode, chunk)
+    """`run_negotiation` with LangGraph's async streaming."""
+    run = _Run(context, deps, on_event, graph)
+    try:
+        async for mode, chunk in run.graph.astream({}, **run.kwargs):
+            run.take(mode, chunk)
+    finally:
+        context.close()
     return run.record()

@@ -1,23 +1,79 @@
 """Entry point for LangGraph Server and Studio (registered in langgraph.json).
 
-The compiled negotiation graph takes `{"scenario": {...}}` as input, the same mapping as a
-scenario file. The model is the scenario's, unless MAESTRO_MODEL overrides it; settings
-come from the environment as for the CLI.
+The served graph takes `{"scenario": {...}}` — the same mapping as a scenario file — and
+returns `{"record": {...}}`, the same record `maestro negotiate --json` writes. Its one node
+builds the run context exactly as the Python API does (`prepare_run`: the scenario's network
+section, the settings from the environment, the scenario's seed) and runs the negotiation
+graph inside it as a subgraph, so its state and checkpoints can be read through the server
+and its progress events stream as `custom` events.
+
+Per run, the context (`ServeContext`, the run's or the assistant's `context`) may override
+the model, the rounds and the seed, and allow enforcing a fallback agreement.
 """
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from typing import Any
 
-from maestro.agents.model_pool import ModelPool
-from maestro.agents.providers import ModelOptions
-from maestro.graphs.negotiation import NegotiationDeps, build_negotiation_graph
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from maestro.graphs.context import prepare_run
+from maestro.graphs.runner import default_graph, run_negotiation
+
+
+class ServeInput(TypedDict):
+    scenario: dict[str, Any]
+
+
+class ServeOutput(TypedDict):
+    record: dict[str, Any]
+
+
+class ServeState(ServeInput, ServeOutput, total=False):
+    pass
+
+
+@dataclass
+class ServeContext:
+    """Run options a LangGraph client may set; unset ones follow the environment and the
+    scenario, as on the command line."""
+
+    model: str | None = None
+    rounds: int | None = None
+    seed: int | None = None
+    enforce_fallback: bool = False
 
 
 def make_graph(config: Any = None) -> Any:
-    pool = ModelPool(ModelOptions(), override=os.environ.get("MAESTRO_MODEL") or None)
-    return build_negotiation_graph(NegotiationDeps(pool=pool))
+    negotiation = default_graph()  # referenced here, so Studio shows it as the subgraph
+
+    def negotiate(state: ServeState, runtime: Runtime[ServeContext]) -> dict[str, Any]:
+        options = runtime.context or ServeContext()
+        context = prepare_run(
+            state["scenario"],
+            model=options.model,
+            rounds=options.rounds,
+            seed=options.seed,
+            enforce_fallback=options.enforce_fallback,
+        )
+        writer = get_stream_writer()
+        record = run_negotiation(context, graph=negotiation, on_event=writer)
+        return {"record": record.to_json_dict()}
+
+    graph = StateGraph(
+        ServeState,
+        context_schema=ServeContext,
+        input_schema=ServeInput,
+        output_schema=ServeOutput,
+    )
+    graph.add_node("negotiate", negotiate)
+    graph.add_edge(START, "negotiate")
+    graph.add_edge("negotiate", END)
+    return graph.compile(name="maestro")
 
 
 graph = make_graph()

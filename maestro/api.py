@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, TypeAlias
-
-from maestro.agents.model_pool import ModelPool
 from maestro.agents.providers import ModelOptions
+from maestro.graphs.context import ScenarioLike, prepare_run
 from maestro.graphs.negotiation import NegotiationDeps
-from maestro.graphs.network import network_deps
 from maestro.graphs.record import NegotiationResult
-from maestro.graphs.runner import EventSink, arun_negotiation, prepare_scenario, run_negotiation
-from maestro.graphs.scenario import Scenario, coerce_scenario
-from maestro.settings import model_from_env, model_options
+from maestro.graphs.runner import EventSink, arun_negotiation, run_negotiation
 from maestro.tools.ran import RanDriver
 
-ScenarioLike: TypeAlias = Scenario | dict[str, Any] | str | Path
-
-
-def _setup(
-    scenario: ScenarioLike,
-    model: str | None,
-    rounds: int | None,
-    seed: int | None,
-    options: ModelOptions | None,
-    deps: NegotiationDeps | None,
-    driver: RanDriver | None,
-) -> tuple[Scenario, ModelOptions, NegotiationDeps]:
-    base = coerce_scenario(scenario)
-    chosen = model or model_from_env()
-    ready = prepare_scenario(base, model=chosen, rounds=rounds, seed=seed)
-    opts = options or model_options(seed=ready.seed)
-    if deps is None:
-        pool = ModelPool(opts)
-        if ready.network is not None or driver is not None:
-            base_dir = Path(scenario).parent if isinstance(scenario, str | Path) else None
-            deps, _ = network_deps(ready, pool, driver, base_dir)
-        else:
-            deps = NegotiationDeps(pool=pool)
-    return ready, opts, deps
+__all__ = ["ScenarioLike", "anegotiate", "negotiate"]
 
 
 def negotiate(
@@ -50,15 +21,27 @@ def negotiate(
     options: ModelOptions | None = None,
     deps: NegotiationDeps | None = None,
     driver: RanDriver | None = None,
+    enforce_fallback: bool = False,
     on_event: EventSink | None = None,
 ) -> NegotiationResult:
     """Run one negotiation (a Scenario, a dict or a YAML path) and return its record.
 
     With a `network` section (or a `driver`), agents observe the cell, a void topic halts
-    the run, and the agreement is enforced as a slice policy through the driver.
+    the run, and the agreement is enforced as a slice policy through the driver — unless a
+    round's decisions all came from fallbacks (status `degraded`) and `enforce_fallback` is
+    false. A model that cannot be used ends the run with status `error`.
     """
-    ready, opts, deps = _setup(scenario, model, rounds, seed, options, deps, driver)
-    return run_negotiation(ready, options=opts, deps=deps, on_event=on_event)
+    context = prepare_run(
+        scenario,
+        model=model,
+        rounds=rounds,
+        seed=seed,
+        options=options,
+        pool=deps.pool if deps else None,
+        driver=driver,
+        enforce_fallback=enforce_fallback,
+    )
+    return run_negotiation(context, deps=deps, on_event=on_event)
 
 
 async def anegotiate(
@@ -70,8 +53,18 @@ async def anegotiate(
     options: ModelOptions | None = None,
     deps: NegotiationDeps | None = None,
     driver: RanDriver | None = None,
+    enforce_fallback: bool = False,
     on_event: EventSink | None = None,
 ) -> NegotiationResult:
     """`negotiate`, awaitable: the graph runs with LangGraph's async streaming."""
-    ready, opts, deps = _setup(scenario, model, rounds, seed, options, deps, driver)
-    return await arun_negotiation(ready, options=opts, deps=deps, on_event=on_event)
+    context = prepare_run(
+        scenario,
+        model=model,
+        rounds=rounds,
+        seed=seed,
+        options=options,
+        pool=deps.pool if deps else None,
+        driver=driver,
+        enforce_fallback=enforce_fallback,
+    )
+    return await arun_negotiation(context, deps=deps, on_event=on_event)

@@ -1,16 +1,22 @@
-"""Settings every chat model provider understands, gathered in one typed object."""
+"""Settings every chat model provider understands, and how the environment sets them.
+
+`ModelOptions` is the typed object providers take. `EnvSettings` reads the same settings from
+environment variables with pydantic-settings (names below); `options_from_env` turns them
+into ModelOptions and reports a bad value as one line naming the variable.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 StructuredMethod = Literal["auto", "json_schema", "json_object", "function_calling"]
 
 
 class ModelOptions(BaseModel):
-    """Sampling and connection settings; the CLI and `maestro.settings` fill them in."""
+    """Sampling and connection settings; the CLI, the API and the served graph fill them in."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -31,3 +37,60 @@ class ModelOptions(BaseModel):
     # api.openai.com and a schema-carrying json_object (which llama.cpp's server turns into a
     # grammar) elsewhere.
     openai_structured: StructuredMethod = "auto"
+
+
+def _env(name: str) -> Any:
+    return Field(None, validation_alias=AliasChoices(name))
+
+
+class EnvSettings(BaseSettings):
+    """The environment variables maestro reads; unset or empty ones keep the defaults."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
+
+    model: str | None = _env("MAESTRO_MODEL")
+    temperature: float | None = _env("MAESTRO_TEMPERATURE")
+    max_tokens: int | None = _env("MAESTRO_MAX_TOKENS")
+    n_ctx: int | None = _env("MAESTRO_N_CTX")
+    n_threads: int | None = _env("MAESTRO_THREADS")
+    prompt_cache_mb: int | None = _env("MAESTRO_PROMPT_CACHE_MB")
+    contexts_per_model: int | None = _env("MAESTRO_CONTEXTS")
+    timeout_s: float | None = _env("MAESTRO_TIMEOUT")
+    max_retries: int | None = _env("MAESTRO_MAX_RETRIES")
+    openai_structured: StructuredMethod | None = _env("MAESTRO_OPENAI_STRUCTURED")
+    openai_base_url: str | None = _env("OPENAI_BASE_URL")
+    openai_api_key: str | None = _env("OPENAI_API_KEY")
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value maestro cannot use."""
+
+
+def _describe(exc: ValidationError, fields: dict[str, Any]) -> str:
+    err = exc.errors(include_url=False)[0]
+    name = str(err["loc"][0]) if err["loc"] else ""
+    alias = getattr(fields.get(name), "validation_alias", None)
+    if isinstance(alias, AliasChoices):
+        name = str(alias.choices[0])
+    return f"environment variable {name}: {err['msg']}"
+
+
+def env_settings() -> EnvSettings:
+    """Read the settings from the process environment."""
+    try:
+        return EnvSettings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, dict(EnvSettings.model_fields))) from exc
+
+
+def options_from_env(seed: int = 0) -> ModelOptions:
+    """ModelOptions from the environment, with the run's seed."""
+    values = env_settings().model_dump(exclude={"model"}, exclude_none=True)
+    try:
+        return ModelOptions.model_validate({"seed": seed, **values})
+    except ValidationError as exc:  # in range for the type, out of range for the option
+        raise SettingsError(_describe(exc, dict(EnvSettings.model_fields))) from exc
+
+
+def model_from_env() -> str | None:
+    return env_settings().model

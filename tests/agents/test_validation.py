@@ -118,8 +118,8 @@ def _run_without_optimizer(
 ) -> maestro.NegotiationResult:
     deps = deps_with(ScriptedChatModel(name="custom", script=replay(replies, cycle=False)))
 
-    def bare(pool: Any) -> list[Any]:
-        return [make_extraction_unit(), make_central_llm_unit(pool), make_validation_unit()]
+    def bare() -> list[Any]:
+        return [make_extraction_unit(), make_central_llm_unit(), make_validation_unit()]
 
     deps.operator_units = deps.mediator_units = bare
     scenario["model"] = "scripted:custom"

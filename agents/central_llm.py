@@ -16,7 +16,12 @@ from langgraph.runtime import Runtime
 from maestro.agents.domain import Personality, Topic
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.prompting import fmt, personality_text, render
-from maestro.agents.providers import bind_json_schema, reads_facts
+from maestro.agents.providers import (
+    ContextOverflowError,
+    ModelCallError,
+    bind_json_schema,
+    reads_facts,
+)
 from maestro.agents.replies import reply_model, reply_schema
 from maestro.agents.turn import AgentTurn, Unit, mediator_point, unit_fact
 
@@ -105,6 +110,23 @@ def to_langchain(messages: list[dict[str, str]]) -> list[BaseMessage]:
     return [kinds[m["role"]](content=m["content"]) for m in messages]
 
 
+def model_call_error(exc: Exception, turn: AgentTurn) -> ModelCallError:
+    """The failure as the run reports it: which agent, which round, which model, and why."""
+    if isinstance(exc, ModelCallError):
+        kind, status = exc.kind, exc.status_code
+    else:
+        kind = "context_overflow" if isinstance(exc, ContextOverflowError) else "failed"
+        status = None
+    detail = str(exc) if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}"
+    error = ModelCallError(
+        f"{turn['agent']}, round {turn['round']}, model {turn['model']}: {detail[:400]}",
+        kind=kind,
+        status_code=status,
+    )
+    error.agent, error.round = turn["agent"], turn["round"]
+    return error
+
+
 class HasModels(Protocol):
     """What the unit needs from the run's context: the pool of models for this run."""
 
@@ -128,22 +150,17 @@ def make_central_llm_unit() -> Unit:
         # any extra argument to its endpoint.
         extra = {"facts": script_facts(turn)} if reads_facts(model) else {}
         started = time.perf_counter()
-        attempt: dict[str, Any] = {"text": None, "error": None}
-        tokens_in = tokens_out = 0
-        compute_s = None
         try:
             reply = runnable.invoke(to_langchain(messages), **extra)
-            attempt["text"] = (
-                reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
-            )
-            usage = getattr(reply, "usage_metadata", None) or {}
-            compute_s = (getattr(reply, "response_metadata", None) or {}).get("compute_s")
-            tokens_in, tokens_out = (
-                int(usage.get("input_tokens", 0)),
-                int(usage.get("output_tokens", 0)),
-            )
-        except Exception as exc:  # any endpoint failure is one failed attempt, never a crash
-            attempt["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        except Exception as exc:  # no reply at all: not a bad reply to retry or fall back from
+            raise model_call_error(exc, turn) from exc
+        attempt: dict[str, Any] = {
+            "text": reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+        }
+        usage = getattr(reply, "usage_metadata", None) or {}
+        compute_s = (getattr(reply, "response_metadata", None) or {}).get("compute_s")
+        tokens_in = int(usage.get("input_tokens", 0))
+        tokens_out = int(usage.get("output_tokens", 0))
         llm_wall_s = time.perf_counter() - started
         # Model time is what the model computed; waiting for another agent's turn on a shared
         # model is neither model nor framework time, so the node subtracts the whole call.

@@ -41,6 +41,8 @@ from maestro.graphs.pipeline import build_agent_pipeline
 from maestro.graphs.scenario import Scenario
 
 UnitFactory = Callable[[], Sequence[Unit]]
+# Decision sources that mean no agent decided: validation's fallbacks (see agents.validation).
+FALLBACK_SOURCES = frozenset({"optimizer", "previous", "preferred", "fallback"})
 
 
 class NegotiationInput(TypedDict, total=False):
@@ -50,7 +52,7 @@ class NegotiationInput(TypedDict, total=False):
 class NegotiationOutput(TypedDict, total=False):
     """What a finished run reports; `graphs.runner` turns it into the record."""
 
-    status: str  # running, consensus, degraded, round_cap, halted
+    status: str  # consensus, degraded, round_cap, halted (error is the runner's)
     reason: str
     consensus: float | None
     history: list[dict[str, Any]]
@@ -254,6 +256,13 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 "consensus": fmean(values),
                 "reason": f"proposals within {scenario.epsilon:g} {scenario.topic.unit} in round {round_}",
             }
+            blind = fallback_rounds([*state.get("history", []), record])
+            if blind:
+                which = ", ".join(str(r) for r in blind)
+                update["status"] = "degraded"
+                update["reason"] += (
+                    f", but every decision of round {which} came from a fallback, not an agent"
+                )
         elif round_ >= scenario.rounds:
             update = {
                 "status": "round_cap",
@@ -320,10 +329,19 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         ctx = runtime.context
         update: dict[str, Any] = {"optimum": _optimum(ctx.scenario, state)}
         link = ctx.network
-        if state.get("status") == "consensus" and link is not None and link.enforce:
-            update["enforcement"] = enforce_agreement(link, float(state["consensus"]))
-            if update["enforcement"].get("applied"):
-                _emit({"event": "enforced", "summary": update["enforcement"]["message"]})
+        status = state.get("status")
+        if status in ("consensus", "degraded") and link is not None and link.enforce:
+            if status == "consensus" or ctx.enforce_fallback:
+                update["enforcement"] = enforce_agreement(link, float(state["consensus"]))
+            else:  # nothing goes on the network for an agreement no agent made
+                update["enforcement"] = {
+                    "applied": False,
+                    "ok": False,
+                    "message": "not enforced: the agreement rests on fallback decisions "
+                    "(enforce_fallback / --enforce-fallback applies it anyway)",
+                    "requested_mbps": state.get("consensus"),
+                }
+            _emit({"event": "enforced", **update["enforcement"]})
         _emit(
             {"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")}
         )
@@ -345,6 +363,19 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     graph.add_conditional_edges("mediator", fan_out, ["operator", "finish"])
     graph.add_edge("finish", END)
     return graph.compile(name="negotiation")
+
+
+def fallback_rounds(history: list[dict[str, Any]]) -> list[int]:
+    """Rounds in which every decision (each proposal, and the mediator's feedback when it
+    spoke) came from a fallback rather than from an agent's valid reply."""
+    blind = []
+    for record in history:
+        sources = [p["source"] for p in record["proposals"].values()]
+        if record.get("mediator"):
+            sources.append(record["mediator"].get("source", "llm"))
+        if sources and all(s in FALLBACK_SOURCES for s in sources):
+            blind.append(record["round"])
+    return blind
 
 
 def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:

@@ -3,6 +3,12 @@
 Scripts may rely on `consensus` (number or null), `agreed` (bool), `rounds` (one entry per
 round holding every operator's proposal), `model` and `seed`; everything else is added
 alongside, never in their place.
+
+`status` says how the run ended: `consensus` (the agents agreed), `degraded` (the proposals
+met, but in some round every decision came from a fallback: not enforced unless asked),
+`round_cap`, `halted` (the network voided the topic) or `error` (a model could not be used;
+nothing was enforced). `agreed` is true only for `consensus`; `decisions` counts who made
+each decision.
 """
 
 from __future__ import annotations
@@ -11,14 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["consensus", "round_cap", "halted", "error"]
+Status = Literal["consensus", "degraded", "round_cap", "halted", "error"]
 
 
 class ProposalRecord(BaseModel):
     value: float
     unit: str
     reasoning: str
-    source: str  # llm, llm_retry, optimizer, previous, preferred
+    source: str  # llm, llm_retry, hard_guidance; fallbacks: optimizer, previous, preferred
     optimizer_value: float | None = None
     llm_value: float | None = None
     flags: list[dict[str, Any]] = Field(default_factory=list)
@@ -28,6 +34,7 @@ class MediatorRecord(BaseModel):
     summary: str
     mediator_value: float | None
     feedback: dict[str, dict[str, Any]]
+    source: str = "llm"  # llm, llm_retry, or fallback (numeric guidance only)
     flags: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -45,6 +52,14 @@ class Timings(BaseModel):
     framework_s: float
     framework_share: float
     per_node_s: dict[str, float]
+
+
+class Decisions(BaseModel):
+    """Who made the decisions (every proposal and every mediator turn) of the run."""
+
+    llm: int = 0  # a valid reply of the agent's model, first try or retry
+    fallback: int = 0  # validation's fallback: the optimizer, the previous or preferred value
+    hard_guidance: int = 0  # the model replied, hard guidance set the optimizer's value
 
 
 class LLMUsage(BaseModel):
@@ -66,6 +81,7 @@ class NegotiationResult(BaseModel):
     flags: list[dict[str, Any]]
     timings: Timings
     llm: LLMUsage
+    decisions: Decisions = Field(default_factory=Decisions)
     guidance: dict[str, str] = Field(default_factory=dict)
     optimum: dict[str, Any] | None = None
     enforcement: dict[str, Any] | None = None

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from maestro.agents.domain import flag_record
+from maestro.agents.providers import ModelCallError
 from maestro.graphs.context import RunContext
 from maestro.graphs.negotiation import (
+    FALLBACK_SOURCES,
     NegotiationDeps,
     build_negotiation_graph,
     default_mediator_units,
@@ -36,6 +39,35 @@ def graph_for(deps: NegotiationDeps | None) -> Any:
     return build_negotiation_graph(deps)
 
 
+def count_decisions(history: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"llm": 0, "fallback": 0, "hard_guidance": 0}
+    for record in history:
+        sources = [p["source"] for p in record["proposals"].values()]
+        if record.get("mediator"):
+            sources.append(record["mediator"].get("source", "llm"))
+        for source in sources:
+            if source in FALLBACK_SOURCES:
+                counts["fallback"] += 1
+            elif source == "hard_guidance":
+                counts["hard_guidance"] += 1
+            else:
+                counts["llm"] += 1
+    return counts
+
+
+def failed_state(state: dict[str, Any], exc: ModelCallError) -> dict[str, Any]:
+    """The state of a run a model call ended: status error, the reason, nothing enforced."""
+    note = flag_record("model_error", exc.agent or "model", exc.round or 0, str(exc))
+    return {
+        **state,
+        "status": "error",
+        "reason": f"model call failed: {exc}",
+        "consensus": None,
+        "enforcement": None,
+        "flags": [*state.get("flags", []), note],
+    }
+
+
 def record_from_state(
     context: RunContext, state: dict[str, Any], wall_s: float
 ) -> NegotiationResult:
@@ -44,6 +76,8 @@ def record_from_state(
     model_s = float(usage.get("model_s", 0.0))
     framework_s = max(wall_s - model_s, 0.0)
     status = state.get("status", "error")
+    if status == "running":  # a run that stopped without saying why did not finish
+        status = "error"
     guidance = {op.id: op.guidance.value for op in scenario.operators}
     guidance["mediator"] = scenario.mediator.guidance.value
     return NegotiationResult(
@@ -69,6 +103,7 @@ def record_from_state(
             "input_tokens": int(usage.get("input_tokens", 0)),
             "output_tokens": int(usage.get("output_tokens", 0)),
         },
+        decisions=count_decisions(state.get("history", [])),
         guidance=guidance,
         optimum=state.get("optimum"),
         enforcement=state.get("enforcement"),
@@ -102,6 +137,11 @@ class _Run:
         elif self.on_event is not None:
             self.on_event(chunk)
 
+    def fail(self, exc: ModelCallError) -> None:
+        self.state = failed_state(self.state, exc)
+        if self.on_event is not None:
+            self.on_event({"event": "error", "reason": self.state["reason"]})
+
     def record(self) -> NegotiationResult:
         wall = time.perf_counter() - self.started
         return record_from_state(self.context, self.state, wall)
@@ -119,6 +159,8 @@ def run_negotiation(
     try:
         for mode, chunk in run.graph.stream({}, **run.kwargs):
             run.take(mode, chunk)
+    except ModelCallError as exc:
+        run.fail(exc)
     finally:
         context.close()
     return run.record()
@@ -136,6 +178,8 @@ async def arun_negotiation(
     try:
         async for mode, chunk in run.graph.astream({}, **run.kwargs):
             run.take(mode, chunk)
+    except ModelCallError as exc:
+        run.fail(exc)
     finally:
         context.close()
     return run.record()

@@ -42,6 +42,8 @@ class ModelCallError(RuntimeError):
         super().__init__(message)
         self.kind = kind
         self.status_code = status_code
+        self.agent: str | None = None  # set by the unit that made the call
+        self.round: int | None = None
 
 
 def bind_json_schema(

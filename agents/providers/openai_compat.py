@@ -13,9 +13,12 @@ What differs between servers, and how it is handled:
 - Keys: a local server needs no real key, so a placeholder is sent when none is set; only
   api.openai.com without a key is refused up front.
 
-Failures: every endpoint failure (connection refused, timeout, HTTP 429, 5xx, bad request)
-raises `EndpointError` once the client's retries (`ModelOptions.max_retries`) are spent; its
-`status_code` is the HTTP status or None, and the original `openai.APIError` is its cause.
+Failures: the openai client retries timeouts, lost connections, HTTP 408/409/429 (after the
+server's Retry-After) and 5xx with exponential backoff, `ModelOptions.max_retries` times.
+What is left raises `EndpointError` (a `ModelCallError`) whose `kind` names the cause —
+unreachable, timeout, auth (401/403), unknown_model (404), context_overflow, rate_limited,
+server_error, bad_request — and whose `status_code` is the HTTP status or None; the original
+`openai.APIError` is its cause.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
+from maestro.agents.providers.base import (
+    ModelCallError,
+    ProviderUnavailableError,
+    UnknownModelError,
+)
 from maestro.agents.providers.catalog import is_openai_host, openai_settings
 from maestro.agents.providers.options import ModelOptions, StructuredMethod
 
@@ -45,20 +52,56 @@ except ImportError as _exc:  # pragma: no cover - langchain-openai is a hard dep
 PLACEHOLDER_KEY = "sk-no-key-required"
 
 
-class EndpointError(RuntimeError):
-    """The endpoint failed (unreachable, timed out, rate limited, server error) after retries."""
-
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
+class EndpointError(ModelCallError):
+    """The endpoint failed (unreachable, refused the key, unknown model, ...) after retries."""
 
 
-def _endpoint_error(exc: openai.APIError, base_url: str | None) -> EndpointError:
+_CONTEXT_WORDS = re.compile(r"context (length|window|size)|too many tokens|maximum context", re.I)
+
+
+def _kind(exc: openai.APIError) -> str:
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "unreachable"
     status = getattr(exc, "status_code", None)
-    kind = type(exc).__name__
-    detail = str(exc).splitlines()[0][:300] if str(exc) else kind
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "unknown_model"
+    if status == 429:
+        return "rate_limited"
+    if isinstance(status, int) and status >= 500:
+        return "server_error"
+    if _CONTEXT_WORDS.search(str(exc)) or getattr(exc, "code", None) == "context_length_exceeded":
+        return "context_overflow"
+    return "bad_request" if status == 400 else "failed"
+
+
+_KIND_TEXT = {
+    "timeout": "timed out",
+    "unreachable": "cannot be reached",
+    "auth": "refused the API key",
+    "unknown_model": "does not serve this model",
+    "rate_limited": "kept rate-limiting",
+    "server_error": "kept failing with a server error",
+    "context_overflow": "says the prompt exceeds the model's context",
+    "bad_request": "rejected the request",
+    "failed": "failed",
+}
+
+
+def _endpoint_error(exc: openai.APIError, base_url: str | None, model: str) -> EndpointError:
+    status = getattr(exc, "status_code", None)
+    kind = _kind(exc)
+    detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
     where = base_url or "the endpoint"
-    return EndpointError(f"{where} failed ({kind}): {detail}", status_code=status)
+    http = f" (HTTP {status})" if status else ""
+    return EndpointError(
+        f"{where} {_KIND_TEXT[kind]}{http} for model '{model}': {detail}",
+        kind=kind,
+        status_code=status,
+    )
 
 
 def _schema_name(name: str) -> str:
@@ -131,7 +174,7 @@ class OpenAICompatChatModel(ChatOpenAI):
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.APIError as exc:
-            raise _endpoint_error(exc, self.openai_api_base) from exc
+            raise _endpoint_error(exc, self.openai_api_base, self.model_name) from exc
 
     async def _agenerate(
         self,
@@ -143,7 +186,7 @@ class OpenAICompatChatModel(ChatOpenAI):
         try:
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.APIError as exc:
-            raise _endpoint_error(exc, self.openai_api_base) from exc
+            raise _endpoint_error(exc, self.openai_api_base, self.model_name) from exc
 
 
 def make_openai_model(

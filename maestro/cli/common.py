@@ -12,7 +12,7 @@ import yaml
 from rich.console import Console
 
 # Progress and messages go to stderr so that `--json -` leaves stdout to the record alone.
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)  # ":x" in "openai:x:" is no emoji
 
 
 class UserError(Exception):

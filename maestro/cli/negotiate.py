@@ -1,4 +1,10 @@
-"""`maestro negotiate SCENARIO`: run one negotiation and print or save its record."""
+"""`maestro negotiate SCENARIO`: run one negotiation and print or save its record.
+
+Exit codes (README, "Negotiate"): 0 the run did what it says (an enforced or not enforceable
+agreement, a round cap, a halt the network called for); 2 the user's mistake; 3 the run
+failed (a model could not be used, or the cell refused the agreement); 4 the agreement rests
+on fallback decisions and was not enforced (`--enforce-fallback` applies it).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,34 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from maestro.cli.common import UserError, console, write_json
 
 if TYPE_CHECKING:
     from maestro.graphs.record import NegotiationResult
+
+
+EXIT_DONE = 0
+EXIT_USER_ERROR = 2
+EXIT_FAILED = 3
+EXIT_DEGRADED = 4
+
+
+def exit_code(result: NegotiationResult, enforce_fallback: bool = False) -> int:
+    """The documented exit code for a finished run's record."""
+    enforcement = result.enforcement
+    if result.status == "error":
+        return EXIT_FAILED
+    attempted = enforcement is not None and (
+        enforcement.get("applied") or result.status == "consensus"
+    )
+    if attempted and not enforcement.get("ok"):  # type: ignore[union-attr]
+        return EXIT_FAILED  # the cell refused the policy, or the driver failed
+    if result.status == "degraded" and not enforce_fallback:
+        return EXIT_DEGRADED
+    return EXIT_DONE
 
 
 @contextmanager
@@ -44,12 +72,15 @@ def _show_event(event: dict[str, Any]) -> None:
         tail = f", mediator points to {point:.4g}" if point is not None else ""
         console.print(f"  round {event['round']} spread {event['spread']:.4g}{tail}")
     elif kind == "halt":
-        console.print(f"  [red]halted[/red]: {event.get('reason', '')}")
+        console.print(f"  [red]halted[/red]: {escape(event.get('reason', ''))}")
+    elif kind == "error":
+        console.print(f"  [red]error[/red]: {escape(event.get('reason', ''))}")
     elif kind == "enforced":
-        console.print(f"  enforced: {event.get('summary', '')}")
+        word = "enforced" if event.get("applied") else "[yellow]not enforced[/yellow]"
+        console.print(f"  {word}: {escape(str(event.get('message', '')))}")
 
 
-def _summary(result: NegotiationResult) -> None:  # noqa: F821
+def _summary(result: NegotiationResult) -> None:
     table = Table(title=f"{result.scenario['name']} — {result.status}", show_header=False)
     table.add_row(
         "consensus",
@@ -58,16 +89,23 @@ def _summary(result: NegotiationResult) -> None:  # noqa: F821
         else f"{result.consensus:.4g} {result.scenario['topic']['unit']}",
     )
     table.add_row("rounds", str(len(result.rounds)))
-    table.add_row("reason", result.reason)
+    table.add_row("reason", escape(result.reason))
+    d = result.decisions
+    table.add_row(
+        "decisions",
+        f"{d.llm} by the LLM, {d.fallback} by fallbacks (optimizer or earlier value)"
+        + (f", {d.hard_guidance} set by hard guidance" if d.hard_guidance else ""),
+    )
     if result.optimum:
         table.add_row("theoretical optimum", f"{result.optimum.get('consensus', float('nan')):.4g}")
         table.add_row("mean abs. error", f"{result.optimum.get('mae', float('nan')):.4g}")
     if result.enforcement:
         done = result.enforcement
         achieved = done.get("achieved_mbps")
+        state = "ok" if done.get("ok") else "refused" if done.get("applied") else "skipped"
         table.add_row(
             "enforced",
-            f"{'ok' if done.get('ok') else 'refused'}: {done.get('message', '')}"
+            f"{state}: {escape(str(done.get('message', '')))}"
             + (f", {achieved:.4g} {result.scenario['topic']['unit']} achieved" if achieved else ""),
         )
     table.add_row("flags", str(len(result.flags)))
@@ -98,6 +136,11 @@ def negotiate_command(
         None, "--json", help="Write the JSON record to PATH, or '-' for stdout."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    enforce_fallback: bool = typer.Option(
+        False,
+        "--enforce-fallback",
+        help="Enforce an agreement even when a round's decisions all came from fallbacks.",
+    ),
 ) -> None:
     """Negotiate the scenario's topic between its operators, mediated by MAESTRO."""
     from maestro.agents.providers import parse_model_id
@@ -109,11 +152,21 @@ def negotiate_command(
         if model:
             parse_model_id(model)
         show = None if quiet else _show_event
-        result = negotiate(loaded, model=model, rounds=rounds, seed=seed, on_event=show)
+        result = negotiate(
+            loaded,
+            model=model,
+            rounds=rounds,
+            seed=seed,
+            enforce_fallback=enforce_fallback,
+            on_event=show,
+        )
     if not quiet:
         _summary(result)
     if json_out:
         write_json(result.to_json_dict(), json_out)
+    code = exit_code(result, enforce_fallback)
+    if code != EXIT_DONE:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

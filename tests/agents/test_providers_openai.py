@@ -254,7 +254,7 @@ def test_dead_endpoint_raises_endpoint_error() -> None:
     model = load_chat_model("openai:local", options(url, timeout_s=2.0))
     with pytest.raises(EndpointError) as info:
         model.invoke(PROMPT)
-    assert info.value.status_code is None
+    assert info.value.status_code is None and info.value.kind == "unreachable"
     assert "Connection" in str(info.value) and url in str(info.value)
 
 
@@ -265,6 +265,7 @@ def test_http_errors_raise_endpoint_error_after_the_retries(failing: Proxy, stat
     with pytest.raises(EndpointError) as info:
         bind_json_schema(model, SCHEMA, "proposal").invoke(PROMPT)
     assert info.value.status_code == status
+    assert info.value.kind == {429: "rate_limited", 500: "server_error"}[status]
     assert len(failing.requests) == 2  # the first try and one retry
     assert isinstance(info.value.__cause__, Exception)
 
@@ -276,7 +277,8 @@ def test_timeout_raises_endpoint_error(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
         model = load_chat_model("openai:local", options(url, timeout_s=0.5))
-        with pytest.raises(EndpointError, match="Timeout"):
+        with pytest.raises(EndpointError, match="timed out") as info:
             model.invoke(PROMPT)
+        assert info.value.kind == "timeout"
     finally:
         silent.close()

@@ -145,17 +145,32 @@ def test_without_an_optimizer_round_one_falls_back_to_the_preferred_value(
     assert cost.value == 20 and cost.source == "preferred"
 
 
-def test_model_errors_become_flags_not_crashes(scenario_dict: dict[str, Any]) -> None:
-    def broken(messages: Any, schema: Any) -> str:
+def test_a_model_that_raises_ends_the_run_as_an_error(scenario_dict: dict[str, Any]) -> None:
+    def broken(messages: Any, facts: Any) -> str:
         raise TimeoutError("endpoint timed out")
 
     scenario_dict["model"] = "scripted:custom"
     result = maestro.negotiate(
         scenario_dict, rounds=2, deps=deps_with(ScriptedChatModel(script=broken))
     )
-    assert result.rounds[0].proposals["cost"].source == "optimizer"
-    codes = [f["code"] for f in result.flags]
-    assert "missing_feedback" in codes
-    # Without any LLM the mediator still gives numeric directions.
-    assert result.rounds[0].mediator is not None
-    assert result.rounds[0].mediator.feedback["cost"]["direction"] == "increase"
+    # Not a bad reply to fall back from: no agent decided anything, so nothing is agreed.
+    assert result.status == "error" and not result.agreed and result.consensus is None
+    assert "endpoint timed out" in result.reason and result.rounds == []
+    assert result.decisions.llm == 0 and result.decisions.fallback == 0
+    assert [f["code"] for f in result.flags] == ["model_error"]
+
+
+def test_rounds_decided_by_fallbacks_make_the_run_degraded(
+    scenario_dict: dict[str, Any],
+) -> None:
+    scenario_dict["model"] = "scripted:custom"
+    for spec in [*scenario_dict["operators"], scenario_dict["mediator"]]:
+        spec["guidance"] = "soft"  # the mediator's prices lead the fallbacks to one point
+    model = ScriptedChatModel(name="custom", script=replay(["not json"]))
+    result = maestro.negotiate(scenario_dict, deps=deps_with(model))
+    # Every operator reply is rejected twice; the optimizer's values then meet.
+    assert result.status == "degraded" and not result.agreed
+    assert result.consensus is not None and "fallback" in result.reason
+    assert result.decisions.llm >= 1  # the mediator's valid feedback in round 1
+    assert result.decisions.fallback == 4
+    assert all(p.source == "optimizer" for r in result.rounds for p in r.proposals.values())

@@ -134,8 +134,9 @@ class HasModels(Protocol):
 
 
 def make_central_llm_unit() -> Unit:
-    def central_llm(turn: AgentTurn, runtime: Runtime[HasModels]) -> dict[str, Any]:
-        pool = runtime.context.pool
+    def central_llm(turn: AgentTurn, runtime: Runtime[Any]) -> dict[str, Any]:
+        context: HasModels = runtime.context
+        pool = context.pool
         messages = list(turn.get("messages") or build_messages(turn))
         attempts = turn.get("attempts") or []
         if turn.get("retry_error") and attempts:
@@ -148,10 +149,10 @@ def make_central_llm_unit() -> Unit:
         runnable = bind_json_schema(model, schema, f"{turn['role']}_reply")
         # Only a model that declares it reads facts gets them: a real provider would send
         # any extra argument to its endpoint.
-        extra = {"facts": script_facts(turn)} if reads_facts(model) else {}
+        extra: dict[str, Any] = {"facts": script_facts(turn)} if reads_facts(model) else {}
         started = time.perf_counter()
         try:
-            reply = runnable.invoke(to_langchain(messages), **extra)
+            reply = runnable.invoke(to_langchain(messages), None, **extra)
         except Exception as exc:  # no reply at all: not a bad reply to retry or fall back from
             raise model_call_error(exc, turn) from exc
         attempt: dict[str, Any] = {

@@ -12,7 +12,7 @@ from maestro.agents.domain import (
     Strict,
     Topic,
 )
-from maestro.tools.consensus.utilities import UtilitySpec
+from maestro.tools.consensus.utilities import LinearUtility, QuadraticUtility, UtilitySpec
 
 
 class OperatorSpec(Strict):
@@ -43,12 +43,10 @@ class MediatorSpec(Strict):
 def preferred_value(operator: OperatorSpec, topic: Topic) -> float:
     """Where an operator would stand alone: its cost minimum inside the topic bounds."""
     utility = operator.utility
-    kind = utility.kind
-    if kind == "quadratic":
+    if isinstance(utility, QuadraticUtility):
         return topic.clamp(float(utility.target))
-    if kind == "linear":
-        price = float(utility.price)
-        return topic.lower if price >= 0 else topic.upper
+    if isinstance(utility, LinearUtility):
+        return topic.lower if float(utility.price) >= 0 else topic.upper
     return topic.upper  # a QoS utility always wants more
 
 

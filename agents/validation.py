@@ -40,8 +40,9 @@ def _fallback(turn: AgentTurn) -> tuple[float, str]:
     optimizer_value = unit_fact(turn, "optimizer", "optimizer_value")
     if optimizer_value is not None:
         return float(optimizer_value), "fallback_optimizer"
-    if turn.get("previous") is not None:
-        return float(turn["previous"]), "fallback_previous"
+    previous = turn.get("previous")
+    if previous is not None:
+        return float(previous), "fallback_previous"
     return float(unit_fact(turn, "extraction", "target")), "fallback_preferred"
 
 

@@ -219,22 +219,22 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             return "finish"
         return [Send("operator", task) for task in operator_tasks(state, runtime.context.scenario)]
 
-    def operator_turn(task: OperatorTask) -> dict[str, Any]:
-        result = operator_pipeline.invoke(_turn(task), config={"recursion_limit": 50})
+    def operator_turn(state: OperatorTask) -> dict[str, Any]:  # state: this branch's Send
+        result = operator_pipeline.invoke(_turn(state), config={"recursion_limit": 50})
         decision = dict(result["decision"])
         decision["flags"] = result.get("flags", [])
         _emit(
             {
                 "event": "proposal",
-                "round": task["round"],
-                "agent": task["agent"],
+                "round": state["round"],
+                "agent": state["agent"],
                 "value": decision["value"],
                 "source": decision["source"],
                 "flags": [f["code"] for f in decision["flags"]],
             }
         )
         return {
-            "proposals": {task["agent"]: decision},
+            "proposals": {state["agent"]: decision},
             "flags": decision["flags"],
             "usage": result.get("usage", {}),
         }
@@ -329,10 +329,10 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         ctx = runtime.context
         update: dict[str, Any] = {"optimum": _optimum(ctx.scenario, state)}
         link = ctx.network
-        status = state.get("status")
-        if status in ("consensus", "degraded") and link is not None and link.enforce:
+        status, agreed = state.get("status"), state.get("consensus")
+        if status in ("consensus", "degraded") and agreed is not None and link and link.enforce:
             if status == "consensus" or ctx.enforce_fallback:
-                update["enforcement"] = enforce_agreement(link, float(state["consensus"]))
+                update["enforcement"] = enforce_agreement(link, float(agreed))
             else:  # nothing goes on the network for an agreement no agent made
                 update["enforcement"] = {
                     "applied": False,
@@ -354,7 +354,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         output_schema=NegotiationOutput,
     )
     graph.add_node("prepare", prepare)
-    graph.add_node("operator", operator_turn)  # type: ignore[arg-type]  # takes a Send payload
+    graph.add_node("operator", operator_turn)
     graph.add_node("mediator", mediator_turn)
     graph.add_node("finish", finish)
     graph.add_edge(START, "prepare")

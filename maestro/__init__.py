@@ -1,13 +1,19 @@
 """maestro: LLM agents negotiate shared 5G/6G resources under a neutral mediator.
 
 The public names load lazily, so `import maestro` (and every `maestro` subcommand) does not
-pay for LangGraph and LangChain until a negotiation is asked for.
+pay for LangGraph and LangChain until a negotiation is asked for. Type checkers read the
+imports below instead, so `maestro.negotiate` is typed for users.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from maestro.api import anegotiate, negotiate
+    from maestro.graphs.record import NegotiationResult
+    from maestro.graphs.scenario import Scenario, ScenarioError, load_scenario
 
 _EXPORTS = {
     "negotiate": "maestro.api",
@@ -18,7 +24,14 @@ _EXPORTS = {
     "load_scenario": "maestro.graphs.scenario",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "NegotiationResult",
+    "Scenario",
+    "ScenarioError",
+    "anegotiate",
+    "load_scenario",
+    "negotiate",
+]
 __version__ = "0.1.0"
 
 

@@ -32,9 +32,13 @@ def test_negotiation_observes_through_promql_and_enforces_over_http(
         result = maestro.negotiate(scenario_dict)
     observation = result.rounds[0].observation
     assert observation is not None and observation["source"].startswith("prometheus")
-    assert observation["cqi"] == 7 and observation["capacity_mbps"] == pytest.approx(36.06, abs=0.01)
+    assert observation["cqi"] == 7 and observation["capacity_mbps"] == pytest.approx(
+        36.06, abs=0.01
+    )
     # The capacity read from Prometheus re-targets the topic and caps the consensus.
-    assert result.agreed and result.consensus == pytest.approx(observation["capacity_mbps"], abs=1e-6)
+    assert result.agreed and result.consensus == pytest.approx(
+        observation["capacity_mbps"], abs=1e-6
+    )
     assert result.enforcement is not None and result.enforcement["ok"]
     state = emulator.cell_state()
     assert state.policy is not None and "sla" in state.slices

@@ -21,7 +21,7 @@ def test_business_intents_stay_private(scenario_dict: dict[str, Any]) -> None:
         text = "\n".join(str(m.content) for m in messages)
         owner = "mediator"
         for op in scenario_dict["operators"]:
-            if f'operator "{op["display_name"]}"' in text:
+            if f'"{op["display_name"]}"' in text:  # its own system prompt names it
                 owner = op["id"]
         prompts.append((owner, text))
         return follow_optimizer(messages, facts)

@@ -62,7 +62,7 @@ def _policy(policy: AggregatePolicy | str | None) -> AggregatePolicy:
     if policy is None:
         return AggregatePolicy()
     if isinstance(policy, str):
-        return AggregatePolicy(policy=policy)  # type: ignore[arg-type]
+        return AggregatePolicy(policy=policy)
     return policy
 
 

@@ -241,7 +241,7 @@ def _sub_observation(field: str, raw: Any, targets: SubServiceTargets) -> SubSer
             {k: _state(f"{field}.agents[{i}].{k}", v) for k, v in a.items()}))
     return SubServiceObservation(
         kpis={k: v.tolist() for k, v in series.items()},
-        software=_state(f"{field}.software", raw.get("software", 1)),  # type: ignore[arg-type]
+        software=_state(f"{field}.software", raw.get("software", 1)),
         agents=agents,
     )
 

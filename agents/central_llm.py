@@ -162,7 +162,8 @@ def make_central_llm_unit() -> Unit:
         compute_s = (getattr(reply, "response_metadata", None) or {}).get("compute_s")
         tokens_in = int(usage.get("input_tokens", 0))
         tokens_out = int(usage.get("output_tokens", 0))
-        llm_wall_s = time.perf_counter() - started
+        ended = time.perf_counter()
+        llm_wall_s = ended - started
         # Model time is what the model computed; waiting for another agent's turn on a shared
         # model is neither model nor framework time, so the node subtracts the whole call.
         seconds = float(compute_s) if compute_s is not None else llm_wall_s
@@ -177,6 +178,9 @@ def make_central_llm_unit() -> Unit:
                 "output_tokens": tokens_out,
                 "model_s": seconds,
                 "llm_wall_s": llm_wall_s,
+                # When the call ran: parallel calls overlap, so the run's model time is the
+                # union of these spans, not their sum.
+                "model_spans": [(started, ended)],
             },
         }
 

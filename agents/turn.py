@@ -27,11 +27,14 @@ def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> di
 
 
 def add_usage(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer summing usage counters; nested dicts (per-node timings) are summed too."""
+    """Reducer summing usage counters; nested dicts (per-node timings) are summed too and
+    lists (the model calls' time spans) are joined."""
     out: dict[str, Any] = dict(left or {})
     for key, value in (right or {}).items():
         if isinstance(value, dict):
             out[key] = add_usage(out.get(key), value)
+        elif isinstance(value, list | tuple):
+            out[key] = [*(out.get(key) or []), *value]
         else:
             out[key] = out.get(key, 0) + value
     return out

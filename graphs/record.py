@@ -48,10 +48,11 @@ class RoundRecord(BaseModel):
 
 class Timings(BaseModel):
     wall_s: float
-    model_s: float
-    framework_s: float
+    model_s: float  # wall time during which at least one model call ran
+    framework_s: float  # wall_s - model_s
     framework_share: float
-    per_node_s: dict[str, float]
+    per_node_s: dict[str, float]  # per node, time outside the model, summed over branches
+    model_compute_s: float = 0.0  # the calls' own time, summed (exceeds model_s in parallel)
 
 
 class Decisions(BaseModel):

@@ -39,6 +39,17 @@ def graph_for(deps: NegotiationDeps | None) -> Any:
     return build_negotiation_graph(deps)
 
 
+def covered_seconds(spans: list[tuple[float, float]] | list[list[float]]) -> float:
+    """Length of the union of time spans: the wall time during which a model call ran."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted((float(s), float(e)) for s, e in spans):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
+
+
 def count_decisions(history: list[dict[str, Any]]) -> dict[str, int]:
     counts = {"llm": 0, "fallback": 0, "hard_guidance": 0}
     for record in history:
@@ -73,8 +84,10 @@ def record_from_state(
 ) -> NegotiationResult:
     scenario = context.scenario
     usage = state.get("usage") or {}
-    model_s = float(usage.get("model_s", 0.0))
-    framework_s = max(wall_s - model_s, 0.0)
+    # Calls of parallel agents overlap: count the wall time during which any model call
+    # ran, so the framework's share stays meaningful when remote calls run side by side.
+    model_s = min(covered_seconds(usage.get("model_spans") or []), wall_s)
+    framework_s = wall_s - model_s
     status = state.get("status", "error")
     if status == "running":  # a run that stopped without saying why did not finish
         status = "error"
@@ -97,6 +110,7 @@ def record_from_state(
             "framework_s": framework_s,
             "framework_share": framework_s / wall_s if wall_s > 0 else 0.0,
             "per_node_s": dict(usage.get("nodes", {})),
+            "model_compute_s": float(usage.get("model_s", 0.0)),
         },
         llm={
             "calls": int(usage.get("llm_calls", 0)),

@@ -13,6 +13,7 @@ import types
 
 import click
 import typer
+from rich.markup import escape
 
 from maestro.cli.common import UserError, console
 
@@ -39,13 +40,7 @@ app = typer.Typer(
 
 def _register_all() -> None:
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"maestro.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"maestro.cli.{name}":
-                continue  # subcommand not built yet
-            raise
-        module.register(app)
+        importlib.import_module(f"maestro.cli.{name}").register(app)
 
 
 _register_all()
@@ -56,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="maestro", standalone_mode=False)
     except UserError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # Escaped: the message may quote user text such as a YAML key "[/bold]".
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except ABORTS:
         console.print("aborted")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, str], dict[str, Any]]] = []
         self.then = "agree"  # "agree": valid replies at 60; "junk": operators reply non-JSON
+        self.delay_s = 0.0  # how long each answer takes
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -54,6 +56,8 @@ class FakeOpenAI:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        if self.delay_s:
+            time.sleep(self.delay_s)
         if self.script:
             return self.script.pop(0)
         schema = (body.get("response_format") or {}).get("schema") or {}

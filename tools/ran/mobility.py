@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
 from .cell import CellConfig, throughput_array
 from .nr_tables import CQI_TABLES
@@ -85,6 +84,8 @@ def synthetic_trace(
     rho = math.exp(-v / d_corr)
     innovations = rng.standard_normal(n)
     first = sigma * innovations[0]
+    from scipy.signal import lfilter  # about 0.8 s to import: only when a trace is made
+
     shadow = lfilter([sigma * math.sqrt(1 - rho * rho)], [1.0, -rho], innovations[1:],
                      zi=[rho * first])[0]
     shadow = np.concatenate([[first], shadow])

@@ -143,3 +143,25 @@ def test_optimize_reports_divergence(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert report["consensus"] == pytest.approx(40.0)  # the exact optimum is still right
     assert code == 0  # JSON mode reports it; the table mode exits 1
     assert main(["optimize", path, "--eta", "5"]) == 1
+
+
+@pytest.mark.parametrize(
+    "variable, value, fragment",
+    [
+        ("MAESTRO_TIMEOUT", "soon", "valid number"),
+        ("MAESTRO_CONTEXTS", "99", "less than or equal to 64"),
+        ("MAESTRO_OPENAI_STRUCTURED", "xml", "json_schema"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    fragment: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["negotiate", str(EXAMPLE), "--model", "scripted:optimizer"]) == 2
+    err = capsys.readouterr().err
+    assert f"environment variable {variable}" in err and fragment in err
+    assert "Traceback" not in err

@@ -160,6 +160,19 @@ def test_a_model_that_raises_ends_the_run_as_an_error(scenario_dict: dict[str, A
     assert [f["code"] for f in result.flags] == ["model_error"]
 
 
+def test_a_prompt_beyond_the_local_context_ends_the_run(scenario_dict: dict[str, Any]) -> None:
+    from maestro.agents.providers import ContextOverflowError
+
+    def overflowing(messages: Any, facts: Any) -> str:
+        raise ContextOverflowError("the prompt does not fit the context window (n_ctx 512)")
+
+    scenario_dict["model"] = "scripted:custom"
+    model = ScriptedChatModel(script=overflowing)
+    result = maestro.negotiate(scenario_dict, deps=deps_with(model))
+    assert result.status == "error" and "context window" in result.reason
+    assert result.flags[-1]["code"] == "model_error"
+
+
 def test_rounds_decided_by_fallbacks_make_the_run_degraded(
     scenario_dict: dict[str, Any],
 ) -> None:

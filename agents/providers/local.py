@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -50,6 +51,7 @@ from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
 from maestro.agents.providers.options import ModelOptions
 
 LLAMA_PIP = "pip install llama-cpp-python"
+CORES = os.cpu_count() or 1
 
 
 class ContextOverflowError(ValueError):
@@ -67,10 +69,20 @@ class CallStats:
     generated_tokens: int = 0
     generation_s: float = 0.0  # decoding and sampling, grammar included
     contexts_loaded: int = 0
+    handovers: int = 0  # an agent took over another's object (capacity reached)
 
     @property
     def reused_tokens(self) -> int:
         return self.prompt_tokens - self.evaluated_tokens
+
+
+@dataclass
+class AgentSlot:
+    """One agent's llama.cpp object; a call at a time, never closed while a turn holds it."""
+
+    llama: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0
 
 
 @dataclass
@@ -81,19 +93,28 @@ class LoadedModel:
     agents take turns: with one object per agent (known by its system prompt), each agent's
     fixed prefix stays evaluated between its turns. The weights are memory-mapped, so the
     extra objects cost their KV cache, not another copy of the model. Up to `capacity`
-    objects are kept, least recently used closed first. One lock serialises compute: on a
-    laptop's few cores two decodes at once only slow each other down.
+    objects are kept; past that, a new agent takes over the least recently used idle one
+    (capacity 1 is the old behaviour: every agent shares one KV cache).
+
+    Agents whose turns overlap (the operators of a round) compute in parallel, one core each:
+    a small model's decode is too short to spread over cores, so two single-threaded calls
+    beat two two-threaded calls in a row. A call that runs alone evaluates its prompt on
+    every core. With `n_threads` set, every call uses that many and fewer run at once.
     """
 
     spec: LocalModelSpec
     options: ModelOptions
     capacity: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the table, not compute
     stats: CallStats = field(default_factory=CallStats)
-    _agents: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    _agents: OrderedDict[str, AgentSlot] = field(default_factory=OrderedDict)
+    _active: int = 0
+
+    def __post_init__(self) -> None:
+        self._compute = threading.Semaphore(max(1, CORES // (self.options.n_threads or 1)))
 
     def load(self) -> Any:
-        """A fresh llama.cpp object on this file (callers hold the lock)."""
+        """A fresh llama.cpp object on this file."""
         llama_class = _llama_class()
         try:
             with _quiet_load():
@@ -101,7 +122,8 @@ class LoadedModel:
                     model_path=str(self.spec.path),
                     n_ctx=self.options.n_ctx,
                     n_batch=self.options.n_batch,
-                    n_threads=self.options.n_threads,
+                    n_threads=self.options.n_threads or 1,
+                    n_threads_batch=self.options.n_threads or CORES,
                     seed=self.options.seed,
                     chat_format=self.spec.chat_format,
                     verbose=False,
@@ -115,27 +137,77 @@ class LoadedModel:
         self.stats.contexts_loaded += 1
         return llama
 
-    def for_agent(self, key: str) -> Any:
-        """The llama.cpp object that holds this agent's KV cache (callers hold the lock)."""
+    def _slot(self, key: str) -> AgentSlot:
+        """This agent's slot, loaded on first use (callers hold `lock`)."""
         if key in self._agents:
             self._agents.move_to_end(key)
             return self._agents[key]
         if len(self._agents) >= self.capacity:
-            _, oldest = self._agents.popitem(last=False)
-            oldest.close()
-        llama = self.load()
-        self._agents[key] = llama
-        return llama
+            # Hand the least recently used idle object over: its KV cache is lost (the next
+            # prompt re-evaluates), but nothing is loaded again. All busy: exceed for a while.
+            idle = next((k for k, slot in self._agents.items() if slot.users == 0), None)
+            if idle is not None:
+                slot = self._agents.pop(idle)
+                self._agents[key] = slot
+                self.stats.handovers += 1
+                return slot
+        slot = AgentSlot(self.load())
+        self._agents[key] = slot
+        return slot
+
+    def for_agent(self, key: str) -> Any:
+        """The llama.cpp object that holds this agent's KV cache."""
+        with self.lock:
+            return self._slot(key).llama
+
+    @contextlib.contextmanager
+    def turn(self, key: str) -> Iterator[Any]:
+        """Hold this agent's object for one call, with threads for the calls running now."""
+        with self.lock:
+            slot = self._slot(key)
+            slot.users += 1
+        try:
+            with slot.lock, self._compute:
+                with self.lock:
+                    self._active += 1
+                    active = self._active
+                self._set_threads(slot.llama, active)
+                try:
+                    yield slot.llama
+                finally:
+                    with self.lock:
+                        self._active -= 1
+        finally:
+            with self.lock:
+                slot.users -= 1
+
+    def _set_threads(self, llama: Any, active: int) -> None:
+        fixed = self.options.n_threads
+        ctx = _native_context(llama)
+        if ctx is not None:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(ctx, fixed or 1, fixed or max(1, CORES // active))
+
+    def record(self, prompt: int, evaluated: int, prompt_s: float, gen: int, gen_s: float) -> None:
+        with self.lock:
+            self.stats.calls += 1
+            self.stats.prompt_tokens += prompt
+            self.stats.evaluated_tokens += evaluated
+            self.stats.prompt_eval_s += prompt_s
+            self.stats.generated_tokens += gen
+            self.stats.generation_s += gen_s
 
     @property
     def agents(self) -> int:
         return len(self._agents)
 
     def close(self) -> None:
-        for llama in self._agents.values():
-            with contextlib.suppress(Exception):
-                llama.close()
-        self._agents.clear()
+        with self.lock:
+            for slot in self._agents.values():
+                with contextlib.suppress(Exception):
+                    slot.llama.close()
+            self._agents.clear()
 
 
 _loaded: dict[tuple[str, int, str | None], LoadedModel] = {}
@@ -190,8 +262,7 @@ def loaded_model(spec: LocalModelSpec, options: ModelOptions) -> LoadedModel:
         entry = _loaded.get(key)
         if entry is None:
             entry = LoadedModel(spec, options, options.contexts_per_model)
-            with entry.lock:
-                entry.for_agent("")
+            entry.for_agent("")
             _loaded[key] = entry
         return entry
 
@@ -317,8 +388,7 @@ class LocalChatModel(BaseChatModel):
     @property
     def llama(self) -> Any:
         """The `llama_cpp.Llama` used for prompts without a system message (tokenizer etc.)."""
-        with self._model.lock:
-            return self._model.for_agent("")
+        return self._model.for_agent("")
 
     def _generate(
         self,
@@ -337,11 +407,10 @@ class LocalChatModel(BaseChatModel):
         if response_format is not None:
             params["response_format"] = response_format
         chat = to_llama_messages(messages, self.merge_system)
-        entry, key = self._model, agent_key(messages)
-        with entry.lock:
-            # Timed inside the lock: waiting for another agent's turn is not model time.
+        entry = self._model
+        with entry.turn(agent_key(messages)) as llama:
+            # Timed inside the turn: waiting for another agent's turn is not model time.
             started = time.perf_counter()
-            llama = entry.for_agent(key)
             perf_reset(llama)
             try:
                 result = llama.create_chat_completion(messages=chat, **params)
@@ -358,12 +427,13 @@ class LocalChatModel(BaseChatModel):
         usage = result.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens", 0))
         completion_tokens = int(usage.get("completion_tokens", 0))
-        entry.stats.calls += 1
-        entry.stats.prompt_tokens += prompt_tokens
-        entry.stats.evaluated_tokens += perf["evaluated_tokens"]
-        entry.stats.prompt_eval_s += perf["prompt_eval_s"]
-        entry.stats.generated_tokens += completion_tokens
-        entry.stats.generation_s += max(compute_s - perf["prompt_eval_s"], 0.0)
+        entry.record(
+            prompt_tokens,
+            perf["evaluated_tokens"],
+            perf["prompt_eval_s"],
+            completion_tokens,
+            max(compute_s - perf["prompt_eval_s"], 0.0),
+        )
         message = AIMessage(
             content=choice["message"].get("content") or "",
             usage_metadata={

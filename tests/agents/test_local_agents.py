@@ -6,6 +6,8 @@ The pool logic is tested on a stub Llama (no model); one test measures the reuse
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +72,15 @@ def test_an_agent_keeps_its_object_across_rounds_even_with_merged_system_text(
     assert per_agent == {"You are cost": 5, "You are qos": 5, "You are mediator": 5}
 
 
-def test_the_least_recently_used_agent_is_closed_first(stub: LocalModelSpec) -> None:
+def test_past_capacity_the_least_recently_used_idle_object_is_handed_over(
+    stub: LocalModelSpec,
+) -> None:
     entry = LoadedModel(stub, ModelOptions(), capacity=2)
     a, b = entry.for_agent("a"), entry.for_agent("b")
     assert entry.for_agent("a") is a  # refreshes a
-    c = entry.for_agent("c")  # evicts b
-    assert b.closed and not a.closed and entry.for_agent("a") is a and c is not b
-    assert entry.agents == 2 and entry.stats.contexts_loaded == 3
+    c = entry.for_agent("c")  # takes b's object: no new load
+    assert c is b and entry.for_agent("a") is a and entry.agents == 2
+    assert entry.stats.contexts_loaded == 2 and entry.stats.handovers == 1
 
 
 def test_agent_key_is_the_system_text_only() -> None:
@@ -121,3 +125,48 @@ def test_each_agent_prefix_stays_evaluated_between_its_turns() -> None:
     # alpha's ~120-token system prompt was not evaluated again after beta spoke
     assert again.response_metadata["reused_tokens"] > 100
     assert model.loaded.agents >= 2
+
+
+def test_an_agent_in_a_turn_is_never_handed_over(stub: LocalModelSpec) -> None:
+    entry = LoadedModel(stub, ModelOptions(), capacity=1)
+    with entry.turn("busy") as busy:
+        other = entry.for_agent("other")  # over capacity for a while rather than take "busy"
+        assert other is not busy and entry.agents == 2
+    assert entry.for_agent("third") is busy  # idle now: handed over
+
+
+def test_different_agents_overlap_and_one_agent_never_does(
+    stub: LocalModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "CORES", 2)
+    entry = LoadedModel(stub, ModelOptions(), capacity=4)
+    inside: dict[str, int] = {"now": 0, "most": 0}
+    per_agent: dict[str, int] = {}
+    guard = threading.Lock()
+
+    def turn(key: str) -> None:
+        with entry.turn(key):
+            with guard:
+                inside["now"] += 1
+                inside["most"] = max(inside["most"], inside["now"])
+                per_agent[key] = per_agent.get(key, 0) + 1
+                assert per_agent[key] == 1, "two calls on one llama.cpp object at once"
+            time.sleep(0.05)
+            with guard:
+                inside["now"] -= 1
+                per_agent[key] -= 1
+
+    threads = [threading.Thread(target=turn, args=(k,)) for k in ("a", "b", "a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inside["most"] == 2  # two cores: two agents at once, never three
+
+
+def test_a_fixed_thread_count_limits_how_many_run_at_once(
+    stub: LocalModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "CORES", 2)
+    entry = LoadedModel(stub, ModelOptions(n_threads=2), capacity=4)
+    assert entry._compute._value == 1  # each call takes both cores: one at a time

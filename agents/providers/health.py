@@ -140,7 +140,7 @@ def _child(model_id: str) -> int:
         response_format={"type": "json_object", "schema": PROBE_SCHEMA},
     )
     gen_s = time.perf_counter() - started
-    tokens = int((reply.usage_metadata or {}).get("output_tokens", 0))
+    tokens = int(reply.usage_metadata["output_tokens"]) if reply.usage_metadata else 0
     verdict = ModelVerdict(
         model=model_id,
         ok=tokens > 0,

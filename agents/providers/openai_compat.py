@@ -82,7 +82,7 @@ _KIND_TEXT = {
     "timeout": "timed out",
     "unreachable": "cannot be reached",
     "auth": "refused the API key",
-    "unknown_model": "does not serve this model",
+    "unknown_model": "does not serve this model (or the base URL lacks its /v1 path)",
     "rate_limited": "kept rate-limiting",
     "server_error": "kept failing with a server error",
     "context_overflow": "says the prompt exceeds the model's context",

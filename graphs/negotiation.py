@@ -337,7 +337,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
                 update["enforcement"] = {
                     "applied": False,
                     "ok": False,
-                    "message": "not enforced: the agreement rests on fallback decisions "
+                    "message": "the agreement rests on fallback decisions "
                     "(enforce_fallback / --enforce-fallback applies it anyway)",
                     "requested_mbps": state.get("consensus"),
                 }

@@ -112,3 +112,16 @@ def test_progress_streams_as_custom_events() -> None:
     ]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and kinds[-1] == "finish" and kinds.count("proposal") == 4
+
+
+def test_an_unreachable_model_ends_the_served_run_as_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.agents.test_providers_openai import free_port
+
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("MAESTRO_MAX_RETRIES", "0")
+    scenario = SCENARIOS["cqi15"]
+    record = served_graph().invoke({"scenario": scenario}, context={"model": "openai:x"})["record"]
+    assert record["status"] == "error" and record["enforcement"] is None
+    assert record["agreed"] is False and "cannot be reached" in record["reason"]

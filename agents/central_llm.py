@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from maestro.agents.deadline import DeadlineExceeded, call_before
 from maestro.agents.domain import Personality, Topic
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.prompting import fmt, personality_text, render
@@ -128,7 +129,8 @@ def model_call_error(exc: Exception, turn: AgentTurn) -> ModelCallError:
 
 
 class HasModels(Protocol):
-    """What the unit needs from the run's context: the pool of models for this run."""
+    """What the unit needs from the run's context: the pool of models for this run (and,
+    read when present, its `deadline`)."""
 
     pool: ModelPool
 
@@ -150,9 +152,17 @@ def make_central_llm_unit() -> Unit:
         # Only a model that declares it reads facts gets them: a real provider would send
         # any extra argument to its endpoint.
         extra: dict[str, Any] = {"facts": script_facts(turn)} if reads_facts(model) else {}
+        prompt = to_langchain(messages)
+        where = f"{turn['agent']}'s model call in round {turn['round']}"
         started = time.perf_counter()
         try:
-            reply = runnable.invoke(to_langchain(messages), None, **extra)
+            reply = call_before(
+                getattr(context, "deadline", None),
+                where,
+                lambda: runnable.invoke(prompt, None, **extra),
+            )
+        except DeadlineExceeded:
+            raise
         except Exception as exc:  # no reply at all: not a bad reply to retry or fall back from
             raise model_call_error(exc, turn) from exc
         attempt: dict[str, Any] = {

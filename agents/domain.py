@@ -74,6 +74,7 @@ FlagCode = Literal[
     "suspicious_reasoning",
     "hard_guidance_override",
     "model_error",
+    "deadline_exceeded",
     "missing_feedback",
     "topic_void",
     "monitoring_unavailable",

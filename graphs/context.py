@@ -8,12 +8,18 @@ settings come from the same place, and the network link is made from the scenari
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maestro.agents.deadline import Deadline
 from maestro.agents.model_pool import ModelPool
-from maestro.agents.providers.options import ModelOptions, model_from_env, options_from_env
+from maestro.agents.providers.options import (
+    ModelOptions,
+    model_from_env,
+    options_from_env,
+    with_deadline,
+)
 from maestro.graphs.network import NetworkLink, network_link
 from maestro.graphs.scenario import Scenario, coerce_scenario
 from maestro.tools.ran import RanDriver
@@ -31,6 +37,11 @@ class RunContext:
     network: NetworkLink | None = None
     # Enforce an agreement even when a round's decisions all came from fallbacks.
     enforce_fallback: bool = False
+    # options.deadline_s from the start of the run (the graph's first node restarts it).
+    deadline: Deadline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deadline = Deadline(self.options.deadline_s)
 
     def close(self) -> None:
         """Release what the run opened (an HTTP driver, a PromQL client)."""
@@ -68,15 +79,19 @@ def prepare_run(
     pool: ModelPool | None = None,
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
+    deadline: float | None = None,
 ) -> RunContext:
     """Validate the scenario, apply overrides and settings, and open the network link.
 
     The model is the argument, else MAESTRO_MODEL, else the scenario's; options default to
-    the environment's settings with the scenario's seed.
+    the environment's settings with the scenario's seed; `deadline` (seconds) replaces the
+    options' `deadline_s` (MAESTRO_DEADLINE).
     """
     base = coerce_scenario(scenario)
     ready = apply_overrides(base, model=model or model_from_env(), rounds=rounds, seed=seed)
     opts = options or options_from_env(seed=ready.seed)
+    if deadline is not None:
+        opts = with_deadline(opts, deadline)
     base_dir = Path(scenario).parent if isinstance(scenario, str | Path) else None
     return RunContext(
         scenario=ready,

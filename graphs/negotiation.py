@@ -204,6 +204,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
 
     def prepare(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx = runtime.context
+        ctx.deadline.restart()  # the run starts here, however it was started
         update: dict[str, Any] = {"round": 1, "status": "running", "reason": ""}
         _emit(
             {
@@ -219,7 +220,11 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
             return "finish"
         return [Send("operator", task) for task in operator_tasks(state, runtime.context.scenario)]
 
-    def operator_turn(state: OperatorTask) -> dict[str, Any]:  # state: this branch's Send
+    def operator_turn(
+        state: OperatorTask,  # this branch's Send
+        runtime: Runtime[RunContext],
+    ) -> dict[str, Any]:
+        runtime.context.deadline.check(f"before {state['agent']}'s turn in round {state['round']}")
         result = operator_pipeline.invoke(_turn(state), config={"recursion_limit": 50})
         decision = dict(result["decision"])
         decision["flags"] = result.get("flags", [])
@@ -243,6 +248,7 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         ctx = runtime.context
         scenario = ctx.scenario
         round_ = state["round"]
+        ctx.deadline.check(f"before the mediator's turn in round {round_}")
         proposals = {op.id: state["proposals"][op.id] for op in scenario.operators}
         values = [p["value"] for p in proposals.values()]
         spread = max(values) - min(values)
@@ -331,6 +337,8 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         link = ctx.network
         status, agreed = state.get("status"), state.get("consensus")
         if status in ("consensus", "degraded") and agreed is not None and link and link.enforce:
+            # Past the deadline nothing goes on the network, whatever the agents agreed.
+            ctx.deadline.check("before the agreement was enforced")
             if status == "consensus" or ctx.enforce_fallback:
                 update["enforcement"] = enforce_agreement(link, float(agreed))
             else:  # nothing goes on the network for an agreement no agent made

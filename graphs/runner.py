@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from maestro.agents.deadline import DeadlineExceeded
 from maestro.agents.domain import flag_record
 from maestro.agents.providers import ModelCallError
 from maestro.graphs.context import RunContext
@@ -66,13 +67,23 @@ def count_decisions(history: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def failed_state(state: dict[str, Any], exc: ModelCallError) -> dict[str, Any]:
-    """The state of a run a model call ended: status error, the reason, nothing enforced."""
+def failure(state: dict[str, Any], exc: Exception) -> tuple[str, dict[str, Any]]:
+    """Why the run failed (one line for the record's reason) and the flag that says so."""
+    if isinstance(exc, DeadlineExceeded):
+        reason = str(exc)
+        return reason, flag_record("deadline_exceeded", "run", int(state.get("round", 0)), reason)
+    assert isinstance(exc, ModelCallError)
     note = flag_record("model_error", exc.agent or "model", exc.round or 0, str(exc))
+    return f"model call failed: {exc}", note
+
+
+def failed_state(state: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """The state of a run that failed: status error, the reason, nothing enforced."""
+    reason, note = failure(state, exc)
     return {
         **state,
         "status": "error",
-        "reason": f"model call failed: {exc}",
+        "reason": reason,
         "consensus": None,
         "enforcement": None,
         "flags": [*state.get("flags", []), note],
@@ -151,7 +162,7 @@ class _Run:
         elif self.on_event is not None:
             self.on_event(chunk)
 
-    def fail(self, exc: ModelCallError) -> None:
+    def fail(self, exc: Exception) -> None:
         self.state = failed_state(self.state, exc)
         if self.on_event is not None:
             self.on_event({"event": "error", "reason": self.state["reason"]})
@@ -173,7 +184,7 @@ def run_negotiation(
     try:
         for mode, chunk in run.graph.stream({}, **run.kwargs):
             run.take(mode, chunk)
-    except ModelCallError as exc:
+    except (ModelCallError, DeadlineExceeded) as exc:
         run.fail(exc)
     finally:
         context.close()
@@ -192,7 +203,7 @@ async def arun_negotiation(
     try:
         async for mode, chunk in run.graph.astream({}, **run.kwargs):
             run.take(mode, chunk)
-    except ModelCallError as exc:
+    except (ModelCallError, DeadlineExceeded) as exc:
         run.fail(exc)
     finally:
         context.close()

@@ -8,7 +8,8 @@ graph inside it as a subgraph, so its state and checkpoints can be read through 
 and its progress events stream as `custom` events.
 
 Per run, the context (`ServeContext`, the run's or the assistant's `context`) may override
-the model, the rounds and the seed, and allow enforcing a fallback agreement.
+the model, the rounds and the seed, shorten the deadline, and allow enforcing a fallback
+agreement.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
+from maestro.agents.providers.options import options_from_env
 from maestro.graphs.context import prepare_run
 from maestro.graphs.runner import default_graph, run_negotiation
 
@@ -46,6 +48,8 @@ class ServeContext:
     rounds: int | None = None
     seed: int | None = None
     enforce_fallback: bool = False
+    # Seconds; a client may shorten the server's MAESTRO_DEADLINE, never extend it.
+    deadline: float | None = None
 
 
 def make_graph(config: Any = None) -> Any:
@@ -53,12 +57,14 @@ def make_graph(config: Any = None) -> Any:
 
     def negotiate(state: ServeState, runtime: Runtime[ServeContext]) -> dict[str, Any]:
         options = runtime.context or ServeContext()
+        limit = options_from_env().deadline_s
         context = prepare_run(
             state["scenario"],
             model=options.model,
             rounds=options.rounds,
             seed=options.seed,
             enforce_fallback=options.enforce_fallback,
+            deadline=limit if options.deadline is None else min(options.deadline, limit),
         )
         writer = get_stream_writer()
         record = run_negotiation(context, graph=negotiation, on_event=writer)

@@ -23,13 +23,15 @@ def negotiate(
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
     on_event: EventSink | None = None,
+    deadline: float | None = None,
 ) -> NegotiationResult:
     """Run one negotiation (a Scenario, a dict or a YAML path) and return its record.
 
     With a `network` section (or a `driver`), agents observe the cell, a void topic halts
     the run, and the agreement is enforced as a slice policy through the driver — unless a
     round's decisions all came from fallbacks (status `degraded`) and `enforce_fallback` is
-    false. A model that cannot be used ends the run with status `error`.
+    false. A model that cannot be used, or a `deadline` (seconds; default MAESTRO_DEADLINE,
+    else 600) that passes, ends the run with status `error`.
     """
     context = prepare_run(
         scenario,
@@ -40,6 +42,7 @@ def negotiate(
         pool=deps.pool if deps else None,
         driver=driver,
         enforce_fallback=enforce_fallback,
+        deadline=deadline,
     )
     return run_negotiation(context, deps=deps, on_event=on_event)
 
@@ -55,6 +58,7 @@ async def anegotiate(
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
     on_event: EventSink | None = None,
+    deadline: float | None = None,
 ) -> NegotiationResult:
     """`negotiate`, awaitable: the graph runs with LangGraph's async streaming."""
     context = prepare_run(
@@ -66,5 +70,6 @@ async def anegotiate(
         pool=deps.pool if deps else None,
         driver=driver,
         enforce_fallback=enforce_fallback,
+        deadline=deadline,
     )
     return await arun_negotiation(context, deps=deps, on_event=on_event)

@@ -33,6 +33,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from maestro.agents.deadline import call_time_left
 from maestro.agents.providers.base import (
     ModelCallError,
     ProviderUnavailableError,
@@ -164,6 +165,14 @@ class OpenAICompatChatModel(ChatOpenAI):
         bound = self.bind_tools([tool], tool_choice=label)
         return bound | RunnableLambda(tool_call_as_content)
 
+    def _bounded(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Within a run's deadline, each HTTP try gets at most the time left (the openai
+        client takes `timeout` per request)."""
+        configured = self.request_timeout
+        default = float(configured) if isinstance(configured, int | float) else None
+        left = call_time_left(default)
+        return kwargs if left is None or left == default else {**kwargs, "timeout": left}
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -171,6 +180,7 @@ class OpenAICompatChatModel(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        kwargs = self._bounded(kwargs)
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.APIError as exc:
@@ -183,6 +193,7 @@ class OpenAICompatChatModel(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        kwargs = self._bounded(kwargs)
         try:
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except openai.APIError as exc:

@@ -12,7 +12,12 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from maestro.agents.deadline import DEFAULT_DEADLINE_S
+
 StructuredMethod = Literal["auto", "json_schema", "json_object", "function_calling"]
+# Seconds: finite and bounded, so that `inf` (or 1e308) never reaches a socket's timeout.
+MAX_TIMEOUT_S = 86_400.0  # one day per HTTP try
+MAX_DEADLINE_S = 7 * 86_400.0  # one week per run
 
 
 class ModelOptions(BaseModel):
@@ -29,7 +34,9 @@ class ModelOptions(BaseModel):
     # llama.cpp contexts per loaded model, one per agent (1 = all agents share one KV cache)
     contexts_per_model: int = Field(12, ge=1, le=64)
     prompt_cache_mb: int = Field(0, ge=0)  # LlamaRAMCache of KV states; 0 disables
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(60.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+    # The whole run: past it the run ends with status error (see maestro.agents.deadline).
+    deadline_s: float = Field(DEFAULT_DEADLINE_S, gt=0, le=MAX_DEADLINE_S, allow_inf_nan=False)
     max_retries: int = Field(2, ge=0, le=10)
     openai_base_url: str | None = None
     openai_api_key: str | None = None
@@ -56,6 +63,7 @@ class EnvSettings(BaseSettings):
     prompt_cache_mb: int | None = _env("MAESTRO_PROMPT_CACHE_MB")
     contexts_per_model: int | None = _env("MAESTRO_CONTEXTS")
     timeout_s: float | None = _env("MAESTRO_TIMEOUT")
+    deadline_s: float | None = _env("MAESTRO_DEADLINE")
     max_retries: int | None = _env("MAESTRO_MAX_RETRIES")
     openai_structured: StructuredMethod | None = _env("MAESTRO_OPENAI_STRUCTURED")
     openai_base_url: str | None = _env("OPENAI_BASE_URL")
@@ -90,6 +98,15 @@ def options_from_env(seed: int = 0) -> ModelOptions:
         return ModelOptions.model_validate({"seed": seed, **values})
     except ValidationError as exc:  # in range for the type, out of range for the option
         raise SettingsError(_describe(exc, dict(EnvSettings.model_fields))) from exc
+
+
+def with_deadline(options: ModelOptions, seconds: float) -> ModelOptions:
+    """The options with a run deadline given as an argument (`--deadline`, `deadline=`)."""
+    try:
+        return ModelOptions.model_validate(options.model_dump() | {"deadline_s": seconds})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise SettingsError(f"deadline {seconds!r}: {err['msg']} (seconds)") from None
 
 
 def model_from_env() -> str | None:

@@ -2,7 +2,7 @@
 
 Exit codes (README, "Negotiate"): 0 the run did what it says (an enforced or not enforceable
 agreement, a round cap, a halt the network called for); 2 the user's mistake; 3 the run
-failed (a model could not be used, or the cell refused the agreement); 4 the agreement rests
+failed (a model could not be used, the deadline passed, or the cell refused the agreement); 4 the agreement rests
 on fallback decisions and was not enforced (`--enforce-fallback` applies it).
 """
 
@@ -141,6 +141,12 @@ def negotiate_command(
         "--enforce-fallback",
         help="Enforce an agreement even when a round's decisions all came from fallbacks.",
     ),
+    deadline: float | None = typer.Option(
+        None,
+        "--deadline",
+        metavar="SECONDS",
+        help="End the run (status error, exit 3) after this long; default MAESTRO_DEADLINE or 600.",
+    ),
 ) -> None:
     """Negotiate the scenario's topic between its operators, mediated by MAESTRO."""
     from maestro.agents.providers import parse_model_id
@@ -159,6 +165,7 @@ def negotiate_command(
             seed=seed,
             enforce_fallback=enforce_fallback,
             on_event=show,
+            deadline=deadline,
         )
     if not quiet:
         _summary(result)

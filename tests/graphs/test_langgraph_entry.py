@@ -99,6 +99,7 @@ def test_the_served_graph_declares_its_input_output_and_context() -> None:
         "rounds",
         "seed",
         "enforce_fallback",
+        "deadline",
     }
 
 

@@ -75,6 +75,7 @@ FlagCode = Literal[
     "hard_guidance_override",
     "model_error",
     "deadline_exceeded",
+    "run_failed",
     "missing_feedback",
     "topic_void",
     "monitoring_unavailable",

@@ -6,9 +6,9 @@ alongside, never in their place.
 
 `status` says how the run ended: `consensus` (the agents agreed), `degraded` (the proposals
 met, but in some round every decision came from a fallback: not enforced unless asked),
-`round_cap`, `halted` (the network voided the topic) or `error` (a model could not be used;
-nothing was enforced). `agreed` is true only for `consensus`; `decisions` counts who made
-each decision.
+`round_cap`, `halted` (the network voided the topic) or `error` (a model could not be used,
+the deadline passed, or something inside the run raised; nothing was enforced). `agreed` is
+true only for `consensus`; `decisions` counts who made each decision.
 """
 
 from __future__ import annotations

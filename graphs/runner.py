@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from functools import cache
@@ -72,9 +73,15 @@ def failure(state: dict[str, Any], exc: Exception) -> tuple[str, dict[str, Any]]
     if isinstance(exc, DeadlineExceeded):
         reason = str(exc)
         return reason, flag_record("deadline_exceeded", "run", int(state.get("round", 0)), reason)
-    assert isinstance(exc, ModelCallError)
-    note = flag_record("model_error", exc.agent or "model", exc.round or 0, str(exc))
-    return f"model call failed: {exc}", note
+    if isinstance(exc, ModelCallError):
+        note = flag_record("model_error", exc.agent or "model", exc.round or 0, str(exc))
+        return f"model call failed: {exc}", note
+    # Anything else is a fault inside the run (a unit's bug, a driver, a callback): the run
+    # still ends with its record, and the reason names the exception in one line.
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0][:300]}" if lines else type(exc).__name__
+    reason = f"the run failed: {detail}"
+    return reason, flag_record("run_failed", "run", int(state.get("round", 0)), reason)
 
 
 def failed_state(state: dict[str, Any], exc: Exception) -> dict[str, Any]:
@@ -165,11 +172,25 @@ class _Run:
     def fail(self, exc: Exception) -> None:
         self.state = failed_state(self.state, exc)
         if self.on_event is not None:
-            self.on_event({"event": "error", "reason": self.state["reason"]})
+            # The callback may be what failed: telling it must not lose the record.
+            with contextlib.suppress(Exception):
+                self.on_event({"event": "error", "reason": self.state["reason"]})
 
     def record(self) -> NegotiationResult:
         wall = time.perf_counter() - self.started
-        return record_from_state(self.context, self.state, wall)
+        try:
+            return record_from_state(self.context, self.state, wall)
+        except Exception as exc:  # a state the record cannot hold: keep what is certain
+            failed = failed_state(self.state, exc)
+            kept: dict[str, Any] = {
+                k: failed[k] for k in ("status", "reason", "flags", "usage") if k in failed
+            }
+            kept["reason"] = f"{kept['reason']} (while writing the record)"
+            return record_from_state(self.context, kept, wall)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a link must not lose the record
+            self.context.close()
 
 
 def run_negotiation(
@@ -179,15 +200,19 @@ def run_negotiation(
     on_event: EventSink | None = None,
     graph: Any = None,
 ) -> NegotiationResult:
-    """Run the negotiation the context describes; the context is closed afterwards."""
+    """Run the negotiation the context describes; the context is closed afterwards.
+
+    Whatever happens inside the run ends with a record: a model that cannot be used, the
+    deadline, or any other exception (status `error`, the reason in one line).
+    """
     run = _Run(context, deps, on_event, graph)
     try:
         for mode, chunk in run.graph.stream({}, **run.kwargs):
             run.take(mode, chunk)
-    except (ModelCallError, DeadlineExceeded) as exc:
+    except Exception as exc:  # a model, the deadline, or a fault: the run ends with a record
         run.fail(exc)
     finally:
-        context.close()
+        run.close()
     return run.record()
 
 
@@ -203,8 +228,8 @@ async def arun_negotiation(
     try:
         async for mode, chunk in run.graph.astream({}, **run.kwargs):
             run.take(mode, chunk)
-    except (ModelCallError, DeadlineExceeded) as exc:
+    except Exception as exc:  # a model, the deadline, or a fault: the run ends with a record
         run.fail(exc)
     finally:
-        context.close()
+        run.close()
     return run.record()

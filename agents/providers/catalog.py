@@ -166,21 +166,35 @@ def gemma_path() -> Path:
     return target
 
 
+def _shown(path: Path) -> str:
+    """The path as one short printable line (a path may hold newlines or be very long)."""
+    text = str(path)
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return text if len(text) <= 240 else f"{text[:120]}...{text[-60:]}"
+
+
 def check_gguf(path: Path) -> Path:
-    """A readable file that starts with the GGUF magic, else a clear UnknownModelError."""
-    if not path.exists():
-        raise UnknownModelError(f"model file not found: {path}")
-    if not path.is_file():
-        raise UnknownModelError(f"model path is not a file: {path}")
+    """A readable file that starts with the GGUF magic, else a clear UnknownModelError.
+
+    The magic is read here so that llama.cpp never sees a file that is not a model, and the
+    errors never quote a byte of the file: a served graph must not become a way to read
+    the first bytes of files on the server.
+    """
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except (OSError, ValueError):  # a name too long, an unreadable parent folder
+        exists = is_file = False
+    if not exists:
+        raise UnknownModelError(f"{_shown(path)}: model file not found")
+    if not is_file:
+        raise UnknownModelError(f"{_shown(path)}: model path is not a file")
     try:
         with path.open("rb") as handle:
-            magic = handle.read(4)
-    except OSError as exc:
-        raise UnknownModelError(f"cannot read model file {path}: {exc}") from exc
+            magic = handle.read(len(GGUF_MAGIC))
+    except OSError:
+        raise UnknownModelError(f"{_shown(path)}: model file not readable") from None
     if magic != GGUF_MAGIC:
-        raise UnknownModelError(
-            f"not a GGUF model file (llama.cpp needs GGUF; first bytes {magic!r}): {path}"
-        )
+        raise UnknownModelError(f"{_shown(path)}: not a GGUF model file (llama.cpp needs GGUF)")
     return path
 
 
@@ -200,8 +214,12 @@ def resolve_local(name: str) -> LocalModelSpec:
         return LocalModelSpec(
             id=f"local:{GEMMA_ID}", path=gemma_path(), chat_format="gemma", note=GEMMA_NOTE
         )
-    path = Path(key).expanduser()
-    if not _looks_like_path(key) and not path.exists():
+    try:
+        path = Path(key).expanduser()
+        exists = path.exists()
+    except (OSError, ValueError, RuntimeError):  # "~nobody/x", a name too long
+        path, exists = Path(key), False
+    if not _looks_like_path(key) and not exists:
         known = ", ".join(sorted(k for k in ALIASES if k))
         raise UnknownModelError(
             f"unknown local model '{key}' (known: {known}, or a path to a .gguf file)"

@@ -14,20 +14,34 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["RadioTrace", "TraceFormatError", "load_raca_trace", "RACA_COLUMNS"]
+__all__ = [
+    "MAX_TRACE_BYTES",
+    "MAX_TRACE_SECONDS",
+    "RACA_COLUMNS",
+    "RadioTrace",
+    "TraceFormatError",
+    "load_raca_trace",
+]
 
+# fmt: off
 RACA_COLUMNS = (
     "Timestamp", "Longitude", "Latitude", "Speed", "Operatorname", "CellID", "NetworkMode",
     "RSRP", "RSRQ", "SNR", "CQI", "RSSI", "DL_bitrate", "UL_bitrate", "State", "PINGAVG",
     "PINGMIN", "PINGMAX", "PINGSTDEV", "PINGLOSS", "CELLHEX", "NODEHEX", "LACHEX",
     "RAWCELLID", "NRxRSRP", "NRxRSRQ",
 )
+# fmt: on
 _NEEDED = ("Timestamp", "NetworkMode", "CQI", "DL_bitrate")
 _TIME_FORMAT = "%Y.%m.%d_%H.%M.%S"
 _MISSING = {"-", ""}
+# Limits a replayable drive stays within: the real files are a few hundred kB and a few
+# hours long; a file or span far beyond that is a mistake that would cost memory, not data.
+MAX_TRACE_BYTES = 64 << 20
+MAX_TRACE_SECONDS = 7 * 24 * 3600
 
 
 class TraceFormatError(ValueError):
@@ -166,59 +180,37 @@ def load_raca_trace(
         raise ValueError(f"max_hold_s must be an integer >= 0, got {max_hold_s!r}")
     modes = None if cqi_modes is None else {m.strip().upper() for m in cqi_modes}
     try:
+        if not p.is_file():  # a folder or a pipe; opening a pipe would wait for ever
+            what = "not a regular file" if p.exists() else "no such file"
+            raise TraceFormatError(f"{name}: cannot open trace ({what})")
+        size = p.stat().st_size
         handle = p.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise TraceFormatError(f"{name}: cannot open trace ({exc.strerror or exc})") from None
-    times: list[int] = []
-    cqis: list[float] = []
-    rates: list[float] = []
+    if size > MAX_TRACE_BYTES:
+        handle.close()
+        raise TraceFormatError(
+            f"{name}: {size} bytes, more than the {MAX_TRACE_BYTES >> 20} MiB a trace may have"
+        )
     with handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise TraceFormatError(f"{name}: line 1: empty file, expected a header row")
-        header = [h.strip() for h in header]
-        absent = [c for c in _NEEDED if c not in header]
-        if absent:
+        try:
+            times, cqis, rates = _read_rows(reader, name, modes)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            # A binary file, NUL bytes or a runaway quoted field: not a CSV text trace.
+            what = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
             raise TraceFormatError(
-                f"{name}: line 1: header lacks {', '.join(absent)} "
-                f"(expected the Raca et al. columns: {','.join(RACA_COLUMNS[:8])},...)"
-            )
-        col = {c: header.index(c) for c in _NEEDED}
-        start: datetime | None = None
-        for row in reader:
-            line = reader.line_num
-            where = f"{name}: line {line}"
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise TraceFormatError(
-                    f"{where}: {len(row)} fields, the header has {len(header)}"
-                )
-            stamp = row[col["Timestamp"]].strip()
-            try:
-                moment = datetime.strptime(stamp, _TIME_FORMAT)
-            except ValueError:
-                raise TraceFormatError(
-                    f"{where}: Timestamp {stamp!r} is not like 2019.12.16_07.22.43"
-                ) from None
-            start = moment if start is None else start
-            cqi = _parse_number(row[col["CQI"]], "CQI", where)
-            if cqi is not None and (cqi != int(cqi) or not 0 <= cqi <= 15):
-                raise TraceFormatError(f"{where}: CQI {row[col['CQI']]!r} is not an integer 0..15")
-            mode = row[col["NetworkMode"]].strip().upper()
-            if modes is not None and mode not in modes:
-                cqi = None
-            rate = _parse_number(row[col["DL_bitrate"]], "DL_bitrate", where)
-            if rate is not None and rate < 0:
-                raise TraceFormatError(f"{where}: DL_bitrate {rate:g} is negative")
-            times.append(int((moment - start).total_seconds()))
-            cqis.append(math.nan if cqi is None else cqi)
-            rates.append(math.nan if rate is None else rate / 1000.0)
+                f"{name}: line {reader.line_num + 1}: not a CSV text trace ({what})"
+            ) from None
     if not times:
         raise TraceFormatError(f"{name}: line 2: no data rows after the header")
     t = np.asarray(times, dtype=np.int64)
     t -= t.min()  # rows may be out of order; the earliest second is t = 0
+    if t.max() >= MAX_TRACE_SECONDS:
+        raise TraceFormatError(
+            f"{name}: the timestamps span {int(t.max()) + 1} s, more than the "
+            f"{MAX_TRACE_SECONDS} s (7 days) a trace may cover"
+        )
     cqi_s = _per_second_mean(t, np.asarray(cqis))
     rate_s = _per_second_mean(t, np.asarray(rates))
     cqi_filled, measured = _fill(cqi_s, max_hold_s, 0.0)
@@ -230,6 +222,55 @@ def load_raca_trace(
         source=name,
         measured=measured,
     )
+
+
+def _read_rows(
+    reader: Any, name: str, modes: set[str] | None
+) -> tuple[list[int], list[float], list[float]]:
+    """Seconds since the first row, CQI and Mbps per row (NaN where missing)."""
+    times: list[int] = []
+    cqis: list[float] = []
+    rates: list[float] = []
+    header = next(reader, None)
+    if header is None:
+        raise TraceFormatError(f"{name}: line 1: empty file, expected a header row")
+    header = [h.strip() for h in header]
+    absent = [c for c in _NEEDED if c not in header]
+    if absent:
+        raise TraceFormatError(
+            f"{name}: line 1: header lacks {', '.join(absent)} "
+            f"(expected the Raca et al. columns: {','.join(RACA_COLUMNS[:8])},...)"
+        )
+    col = {c: header.index(c) for c in _NEEDED}
+    start: datetime | None = None
+    for row in reader:
+        line = reader.line_num
+        where = f"{name}: line {line}"
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise TraceFormatError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        stamp = row[col["Timestamp"]].strip()
+        try:
+            moment = datetime.strptime(stamp, _TIME_FORMAT)
+        except ValueError:
+            raise TraceFormatError(
+                f"{where}: Timestamp {stamp!r} is not like 2019.12.16_07.22.43"
+            ) from None
+        start = moment if start is None else start
+        cqi = _parse_number(row[col["CQI"]], "CQI", where)
+        if cqi is not None and (cqi != int(cqi) or not 0 <= cqi <= 15):
+            raise TraceFormatError(f"{where}: CQI {row[col['CQI']]!r} is not an integer 0..15")
+        mode = row[col["NetworkMode"]].strip().upper()
+        if modes is not None and mode not in modes:
+            cqi = None
+        rate = _parse_number(row[col["DL_bitrate"]], "DL_bitrate", where)
+        if rate is not None and rate < 0:
+            raise TraceFormatError(f"{where}: DL_bitrate {rate:g} is negative")
+        times.append(int((moment - start).total_seconds()))
+        cqis.append(math.nan if cqi is None else cqi)
+        rates.append(math.nan if rate is None else rate / 1000.0)
+    return times, cqis, rates
 
 
 def _per_second_mean(t: np.ndarray, values: np.ndarray) -> np.ndarray:

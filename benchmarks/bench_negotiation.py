@@ -1,27 +1,44 @@
-"""Negotiation speed: wall time on the embedded model, framework overhead, scaling with n.
+"""Negotiation speed: wall time on the embedded model, where the model's time goes, scaling.
 
 Prints, over RUNS runs each (default 5):
-  - median wall time of examples/two-operators.yaml on the embedded model, and the share of
-    wall time spent outside the model;
+  - the two-operator example on the embedded model under three ways of running agents on
+    llama.cpp: the default (an object per agent, overlapping turns in parallel on one core
+    each), `serial` (an object per agent, one call at a time on every core:
+    MAESTRO_THREADS=<cores>) and `shared` (one KV cache for every agent, one call at a time:
+    MAESTRO_CONTEXTS=1 MAESTRO_THREADS=<cores>, the old behaviour). For each: median, min and
+    max wall time, LLM calls, prompt tokens sent, tokens llama.cpp evaluated and reused, tokens
+    generated, and the seconds spent evaluating prompts and generating (summed over calls,
+    which overlap in the parallel mode);
   - per-node framework time with the scripted model (no LLM time at all);
   - round time with 2, 5 and 10 operators, scripted (framework) and embedded (end to end).
 
-    python benchmarks/bench_negotiation.py [--runs N] [--skip-embedded]
+    python benchmarks/bench_negotiation.py [--runs N] [--skip-embedded] [--modes default,serial]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import maestro
+from maestro.agents.providers import clear_model_cache, local
 from maestro.graphs.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "two-operators.yaml"
+CORES = str(os.cpu_count() or 1)
+MODES = {
+    "default": {},
+    "serial": {"MAESTRO_THREADS": CORES},
+    "shared": {"MAESTRO_CONTEXTS": "1", "MAESTRO_THREADS": CORES},
+}
+COUNTERS = ("calls", "prompt_tokens", "evaluated_tokens", "generated_tokens")
+SECONDS = ("prompt_eval_s", "generation_s")
 
 
 def scenario_with(n: int, model: str) -> dict[str, Any]:
@@ -37,23 +54,54 @@ def scenario_with(n: int, model: str) -> dict[str, Any]:
     return base
 
 
-def embedded_two_operators(runs: int) -> None:
-    maestro.negotiate(EXAMPLE)  # warm-up: loads the model once, as a long-lived process would
-    walls, shares, rounds, agreed = [], [], [], 0
-    for seed in range(runs):
-        result = maestro.negotiate(EXAMPLE, seed=seed)
-        walls.append(result.timings.wall_s)
-        shares.append(result.timings.framework_share)
-        rounds.append(len(result.rounds))
-        agreed += result.agreed
-    print(f"two-operator negotiation, embedded model, {runs} runs:")
+def model_counters() -> dict[str, float]:
+    """llama.cpp's counters summed over every loaded file (see LocalChatModel)."""
+    total: dict[str, float] = {}
+    for entry in local._loaded.values():
+        for key, value in asdict(entry.stats).items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def embedded_two_operators(runs: int, mode: str) -> None:
+    saved = {var: os.environ.get(var) for var in MODES[mode]}
+    os.environ.update(MODES[mode])
+    clear_model_cache()
+    try:
+        maestro.negotiate(EXAMPLE)  # warm-up: loads the model, as a long-lived process would
+        walls, rounds, agreed, per_run = [], [], 0, []
+        for seed in range(runs):
+            before = model_counters()
+            result = maestro.negotiate(EXAMPLE, seed=seed)
+            after = model_counters()
+            per_run.append({k: after.get(k, 0) - before.get(k, 0) for k in after})
+            walls.append(result.timings.wall_s)
+            rounds.append(len(result.rounds))
+            agreed += result.agreed
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        clear_model_cache()
+    med = {k: statistics.median(r[k] for r in per_run) for k in (*COUNTERS, *SECONDS)}
+    print(f"two-operator negotiation, embedded model, mode {mode!r}, {runs} runs:")
     print(
-        f"  median wall time      {statistics.median(walls):7.2f} s   (min {min(walls):.2f}, max {max(walls):.2f})"
+        f"  wall time      median {statistics.median(walls):6.2f} s  "
+        f"(min {min(walls):.2f}, max {max(walls):.2f}); rounds {statistics.median(rounds):.0f}, "
+        f"agreed {agreed}/{runs}"
+    )
+    reused = med["prompt_tokens"] - med["evaluated_tokens"]
+    print(
+        f"  per run        {med['calls']:.0f} LLM calls; prompt {med['prompt_tokens']:.0f} tokens "
+        f"sent, {med['evaluated_tokens']:.0f} evaluated, {reused:.0f} reused; "
+        f"{med['generated_tokens']:.0f} generated"
     )
     print(
-        f"  outside the model     {100 * statistics.median(shares):7.2f} %  (median share of wall time)"
+        f"  model seconds  prompt evaluation {med['prompt_eval_s']:.2f} s, generation "
+        f"{med['generation_s']:.2f} s (summed over calls)"
     )
-    print(f"  rounds                {statistics.median(rounds):7.1f}     agreed {agreed}/{runs}")
 
 
 def scripted_per_node(runs: int) -> None:
@@ -84,12 +132,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
     started = time.perf_counter()
     scripted_per_node(args.runs)
     round_times(args.runs, "scripted:optimizer")
     if not args.skip_embedded:
-        embedded_two_operators(args.runs)
+        for mode in args.modes.split(","):
+            embedded_two_operators(args.runs, mode.strip())
         round_times(max(args.runs // 2, 1), "local")
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
 

@@ -103,9 +103,11 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def probe(model_id: str, timeout_s: float = PROBE_TIMEOUT_S) -> ModelVerdict:
+def probe(
+    model_id: str, timeout_s: float = PROBE_TIMEOUT_S, command: list[str] | None = None
+) -> ModelVerdict:
     """Run the child for one model and judge by its exit, never by trusting it survived."""
-    command = [sys.executable, "-m", "maestro.agents.providers.health", model_id]
+    command = command or [sys.executable, "-m", "maestro.agents.providers.health", model_id]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:

@@ -7,6 +7,7 @@ import threading
 from langchain_core.language_models import BaseChatModel
 
 from maestro.agents.providers import ModelOptions, load_chat_model, parse_model_id
+from maestro.agents.providers.registry import check_model_id
 
 
 class ModelPool:
@@ -26,6 +27,14 @@ class ModelPool:
     def resolve_id(self, model_id: str) -> str:
         chosen = self.override or model_id
         parse_model_id(chosen)  # fail early with a clear message
+        return chosen
+
+    def check(self, model_id: str) -> str:
+        """The id this pool would load for `model_id`, refused now (UnknownModelError,
+        ProviderUnavailableError) if it cannot be loaded; nothing is loaded."""
+        chosen = self.resolve_id(model_id)
+        if chosen not in self._models:
+            check_model_id(chosen, self.options)
         return chosen
 
     def get(self, model_id: str) -> BaseChatModel:

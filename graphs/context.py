@@ -8,17 +8,33 @@ settings come from the same place, and the network link is made from the scenari
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from maestro.agents.deadline import Deadline
+from maestro.agents.errors import UsageError
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.providers.options import (
     ModelOptions,
     model_from_env,
     options_from_env,
     with_deadline,
+)
+from maestro.graphs.arguments import (
+    base_dir_of,
+    check_driver,
+    check_flag,
+    check_instance,
+    check_model,
+    check_options,
+    check_scenario_argument,
+    check_seconds,
+    check_whole,
+    first_error,
 )
 from maestro.graphs.network import NetworkLink, network_link
 from maestro.graphs.scenario import Scenario, coerce_scenario
@@ -66,7 +82,21 @@ def apply_overrides(
     if model:
         data["operators"] = [op | {"model": None} for op in data["operators"]]
         data["mediator"] = data["mediator"] | {"model": None}
-    return Scenario.model_validate(data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        loc = exc.errors(include_url=False)[0]["loc"]
+        name = loc[0] if len(loc) == 1 else None
+        if name in changes:  # the override's fault: say which argument and value
+            message = exc.errors(include_url=False)[0]["msg"]
+            raise UsageError(f"{name}={changes[str(name)]!r}: {message}") from None
+        raise UsageError(first_error(exc, "scenario")) from None
+
+
+def model_ids(scenario: Scenario) -> list[str]:
+    """Every model id the run will load: the scenario's and the agents' own."""
+    ids = [scenario.model, scenario.mediator.model, *(op.model for op in scenario.operators)]
+    return list(dict.fromkeys(i for i in ids if i))
 
 
 def prepare_run(
@@ -75,7 +105,7 @@ def prepare_run(
     model: str | None = None,
     rounds: int | None = None,
     seed: int | None = None,
-    options: ModelOptions | None = None,
+    options: ModelOptions | Mapping[str, Any] | None = None,
     pool: ModelPool | None = None,
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
@@ -83,20 +113,33 @@ def prepare_run(
 ) -> RunContext:
     """Validate the scenario, apply overrides and settings, and open the network link.
 
+    Every mistake in the arguments, the scenario or the settings raises UsageError (or one
+    of its kinds: ScenarioError, UnknownModelError, SettingsError) before anything runs.
+
     The model is the argument, else MAESTRO_MODEL, else the scenario's; options default to
     the environment's settings with the scenario's seed; `deadline` (seconds) replaces the
     options' `deadline_s` (MAESTRO_DEADLINE).
     """
+    scenario = check_scenario_argument(scenario)
+    model = check_model(model)
+    rounds, seed = check_whole("rounds", rounds), check_whole("seed", seed)
+    given = check_options(options)
+    pool = check_instance("pool", pool, ModelPool)
+    driver = check_driver(driver)
+    enforce_fallback = check_flag("enforce_fallback", enforce_fallback)
+    deadline = check_seconds("deadline", deadline)
     base = coerce_scenario(scenario)
     ready = apply_overrides(base, model=model or model_from_env(), rounds=rounds, seed=seed)
-    opts = options or options_from_env(seed=ready.seed)
+    opts = given or options_from_env(seed=ready.seed)
     if deadline is not None:
         opts = with_deadline(opts, deadline)
-    base_dir = Path(scenario).parent if isinstance(scenario, str | Path) else None
+    pool = pool or ModelPool(opts)
+    for model_id in model_ids(ready):  # from MAESTRO_MODEL or the file: refused before the run
+        pool.check(model_id)
     return RunContext(
         scenario=ready,
         options=opts,
-        pool=pool or ModelPool(opts),
-        network=network_link(ready, driver, base_dir),
+        pool=pool,
+        network=network_link(ready, driver, base_dir_of(scenario)),
         enforce_fallback=enforce_fallback,
     )

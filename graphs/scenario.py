@@ -26,6 +26,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from maestro.agents.domain import MEDIATOR_ID, Strict, Topic
+from maestro.agents.errors import UsageError
 from maestro.agents.roles import MediatorSpec, OperatorSpec
 from maestro.tools.consensus.utilities import LinearUtility, LogUtility, QuadraticUtility
 
@@ -51,7 +52,7 @@ MIN_LOG_MARGIN = 1e-6  # offset + lower of a log utility: its curvature stays fi
 _PATH_WORDS = {"quadratic", "linear", "log"}  # discriminator tags pydantic puts in locations
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UsageError):
     """A scenario that cannot be used; the message names the file, line and field."""
 
 

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from maestro.agents.errors import UsageError
     from maestro.api import anegotiate, negotiate
     from maestro.graphs.record import NegotiationResult
     from maestro.graphs.scenario import Scenario, ScenarioError, load_scenario
@@ -22,12 +23,14 @@ _EXPORTS = {
     "Scenario": "maestro.graphs.scenario",
     "ScenarioError": "maestro.graphs.scenario",
     "load_scenario": "maestro.graphs.scenario",
+    "UsageError": "maestro.agents.errors",
 }
 
 __all__ = [
     "NegotiationResult",
     "Scenario",
     "ScenarioError",
+    "UsageError",
     "anegotiate",
     "load_scenario",
     "negotiate",

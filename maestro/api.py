@@ -1,8 +1,16 @@
-"""The Python API: `negotiate(...)` and its async twin."""
+"""The Python API: `negotiate(...)` and its async twin.
+
+Errors: a caller's mistake raises `UsageError` before the run starts; whatever happens once
+it runs ends in the returned record (status `error` with the reason), never an exception.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from maestro.agents.providers import ModelOptions
+from maestro.graphs.arguments import check_callback, check_instance
 from maestro.graphs.context import ScenarioLike, prepare_run
 from maestro.graphs.negotiation import NegotiationDeps
 from maestro.graphs.record import NegotiationResult
@@ -18,7 +26,7 @@ def negotiate(
     *,
     rounds: int | None = None,
     seed: int | None = None,
-    options: ModelOptions | None = None,
+    options: ModelOptions | Mapping[str, Any] | None = None,
     deps: NegotiationDeps | None = None,
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
@@ -32,7 +40,12 @@ def negotiate(
     round's decisions all came from fallbacks (status `degraded`) and `enforce_fallback` is
     false. A model that cannot be used, or a `deadline` (seconds; default MAESTRO_DEADLINE,
     else 600) that passes, ends the run with status `error`.
+
+    A mistake in the arguments, the scenario, the model id or a setting raises
+    `maestro.UsageError` (a ValueError) with a one-line message before anything runs.
     """
+    check_instance("deps", deps, NegotiationDeps)
+    check_callback("on_event", on_event)
     context = prepare_run(
         scenario,
         model=model,
@@ -53,7 +66,7 @@ async def anegotiate(
     *,
     rounds: int | None = None,
     seed: int | None = None,
-    options: ModelOptions | None = None,
+    options: ModelOptions | Mapping[str, Any] | None = None,
     deps: NegotiationDeps | None = None,
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
@@ -61,6 +74,8 @@ async def anegotiate(
     deadline: float | None = None,
 ) -> NegotiationResult:
     """`negotiate`, awaitable: the graph runs with LangGraph's async streaming."""
+    check_instance("deps", deps, NegotiationDeps)
+    check_callback("on_event", on_event)
     context = prepare_run(
         scenario,
         model=model,

@@ -19,8 +19,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
+from maestro.agents.errors import UsageError
 
-class UnknownModelError(ValueError):
+
+class UnknownModelError(UsageError):
     """A model id that names no provider, or a file or package that is not there."""
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlparse
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
@@ -37,10 +36,10 @@ from maestro.agents.deadline import call_time_left
 from maestro.agents.providers.base import (
     ModelCallError,
     ProviderUnavailableError,
-    UnknownModelError,
 )
-from maestro.agents.providers.catalog import is_openai_host, openai_settings
+from maestro.agents.providers.catalog import is_openai_host
 from maestro.agents.providers.options import ModelOptions, StructuredMethod
+from maestro.agents.providers.registry import openai_endpoint
 
 try:
     import openai
@@ -205,22 +204,9 @@ def make_openai_model(
 ) -> OpenAICompatChatModel:
     """The chat model for `openai:<model_name>`, configured from options or OPENAI_* vars."""
     options = options or ModelOptions()
-    if not model_name.strip():
-        raise UnknownModelError("openai model id needs a model name, e.g. 'openai:gpt-4o-mini'")
-    base_url, key = openai_settings(options)
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UnknownModelError(
-            f"openai_base_url / OPENAI_BASE_URL must be an http(s) URL, got '{base_url}'"
-        )
+    base_url, key = openai_endpoint(model_name, options)
     on_openai = is_openai_host(base_url)
-    if key is None:
-        if on_openai:
-            raise ProviderUnavailableError(
-                f"openai:{model_name} calls api.openai.com, which needs a key: set OPENAI_API_KEY "
-                "(or point OPENAI_BASE_URL at a local server)"
-            )
-        key = PLACEHOLDER_KEY
+    key = key or PLACEHOLDER_KEY
     limit: dict[str, Any] = (
         {"max_tokens": options.max_tokens}
         if on_openai

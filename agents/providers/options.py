@@ -13,6 +13,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from maestro.agents.deadline import DEFAULT_DEADLINE_S
+from maestro.agents.errors import UsageError
 
 StructuredMethod = Literal["auto", "json_schema", "json_object", "function_calling"]
 # Seconds: finite and bounded, so that `inf` (or 1e308) never reaches a socket's timeout.
@@ -70,7 +71,7 @@ class EnvSettings(BaseSettings):
     openai_api_key: str | None = _env("OPENAI_API_KEY")
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError):
     """An environment variable with a value maestro cannot use."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,26 @@ def _finite(obj: Any) -> Any:
 def to_json_text(obj: Any) -> str:
     plain = json.loads(json.dumps(obj, default=_json_default))
     return json.dumps(_finite(plain), indent=2, allow_nan=False)
+
+
+def check_writable(dest: str) -> None:
+    """Refuse a JSON destination that cannot be written before the work starts, so that a
+    long run does not end by losing its record."""
+    if dest == "-":
+        return
+    path = Path(dest)
+    folder = path.parent
+    problem = None
+    if path.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"folder {folder} does not exist"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "the file is not writable"
+    elif not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"folder {folder} is not writable"
+    if problem:
+        raise UserError(f"cannot write JSON to {dest}: {problem}")
 
 
 def write_json(obj: Any, dest: str) -> None:

@@ -38,7 +38,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from maestro.cli.common import UserError, read_data_file, write_json
+from maestro.cli.common import UserError, check_writable, read_data_file, write_json
 
 
 def _field_error(exc: ValidationError) -> UserError:
@@ -105,6 +105,8 @@ def drift_cmd(
         parse_service_targets,
     )
 
+    if json_dest is not None:
+        check_writable(json_dest)
     target_doc = read_data_file(targets, "targets file")
     operational_doc = read_data_file(operational, "operational file")
     try:

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from maestro.cli.common import UserError, console, write_json
+from maestro.cli.common import UserError, check_writable, console, write_json
 
 if TYPE_CHECKING:
     from maestro.graphs.record import NegotiationResult
@@ -46,22 +46,21 @@ def exit_code(result: NegotiationResult, enforce_fallback: bool = False) -> int:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the library's input errors into one-line CLI errors."""
-    from maestro.agents.providers import ProviderUnavailableError, UnknownModelError
+    from maestro.agents.errors import UsageError
+    from maestro.agents.providers import ProviderUnavailableError
     from maestro.graphs.scenario import ScenarioError
-    from maestro.settings import SettingsError
 
     try:
         yield
-    except (ScenarioError, UnknownModelError, SettingsError, ProviderUnavailableError) as exc:
+    except (UsageError, ScenarioError, ProviderUnavailableError) as exc:
         raise UserError(str(exc)) from exc
 
 
 def _show_event(event: dict[str, Any]) -> None:
     kind = event.get("event")
     if kind == "start":
-        console.print(
-            f"[bold]negotiation[/bold] {event['scenario']}: {', '.join(event['operators'])}"
-        )
+        names = escape(f"{event['scenario']}: {', '.join(event['operators'])}")
+        console.print(f"[bold]negotiation[/bold] {names}")
     elif kind == "proposal":
         flags = f" [yellow]{', '.join(event['flags'])}[/yellow]" if event["flags"] else ""
         console.print(
@@ -81,12 +80,13 @@ def _show_event(event: dict[str, Any]) -> None:
 
 
 def _summary(result: NegotiationResult) -> None:
-    table = Table(title=f"{result.scenario['name']} — {result.status}", show_header=False)
+    # Scenario names and model ids are the user's text: "[x]" must not be read as markup.
+    table = Table(title=escape(f"{result.scenario['name']} — {result.status}"), show_header=False)
     table.add_row(
         "consensus",
         "none"
         if result.consensus is None
-        else f"{result.consensus:.4g} {result.scenario['topic']['unit']}",
+        else f"{result.consensus:.4g} {escape(result.scenario['topic']['unit'])}",
     )
     table.add_row("rounds", str(len(result.rounds)))
     table.add_row("reason", escape(result.reason))
@@ -106,10 +106,14 @@ def _summary(result: NegotiationResult) -> None:
         table.add_row(
             "enforced",
             f"{state}: {escape(str(done.get('message', '')))}"
-            + (f", {achieved:.4g} {result.scenario['topic']['unit']} achieved" if achieved else ""),
+            + (
+                f", {achieved:.4g} {escape(result.scenario['topic']['unit'])} achieved"
+                if achieved
+                else ""
+            ),
         )
     table.add_row("flags", str(len(result.flags)))
-    table.add_row("model", result.model)
+    table.add_row("model", escape(result.model))
     t = result.timings
     table.add_row(
         "wall time",
@@ -153,6 +157,8 @@ def negotiate_command(
     from maestro.api import negotiate
     from maestro.graphs.scenario import load_scenario
 
+    if json_out:
+        check_writable(json_out)
     with user_errors():
         loaded = load_scenario(scenario)
         if model:

@@ -24,6 +24,7 @@ from maestro.agents.providers import (
     clear_model_cache,
     load_chat_model,
 )
+from maestro.agents.providers.local import agent_key
 
 SCHEMA = {
     "type": "object",
@@ -66,8 +67,9 @@ def bench(model_id: str, repeats: int, gen_tokens: int) -> dict[str, float]:
 
     cold, warm, prompt_rates = [], [], []
     for r in range(repeats):
-        model.llama.reset()  # forget the KV cache: the next call prefills everything
         question = [SystemMessage(prefix), HumanMessage(f"Round {r}: propose a value.")]
+        # forget this agent's KV cache: the next call prefills everything
+        model.loaded.for_agent(agent_key(question)).reset()
         seconds, reply = timed(model, question, max_tokens=1)
         cold.append(seconds)
         prompt_rates.append(reply.usage_metadata["input_tokens"] / seconds)
@@ -80,7 +82,7 @@ def bench(model_id: str, repeats: int, gen_tokens: int) -> dict[str, float]:
     short: list[BaseMessage] = [HumanMessage(ask)]
     gen_rates = []
     for r in range(repeats):
-        model.llama.reset()
+        model.loaded.for_agent(agent_key(short)).reset()
         timed(model, short, max_tokens=1)  # prefill the short prompt first
         seconds, reply = timed(runnable, short, seed=r)
         gen_rates.append(reply.usage_metadata["output_tokens"] / seconds)

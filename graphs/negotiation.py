@@ -8,8 +8,10 @@ The run's scenario, settings, models and network link live in the run context
 Privacy is structural: an operator's branch (`OperatorTask`, the `Send` payload) carries that
 operator's own spec — its private business intent included — and only the values, reasoning
 and feedback the others' turns produced; never the scenario, never another operator's spec.
-The mediator's turn carries service intents and declared utilities only. Each operator and
-the mediator run the same agent pipeline subgraph, configured by role.
+The mediator's turn carries service intents and declared utilities only, and what an
+operator's branch returns has its own private text redacted first (`graphs.outbox`), so its
+model quoting its intent does not carry it to the others. Each operator and the mediator
+run the same agent pipeline subgraph, configured by role.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
 from maestro.graphs.context import RunContext
 from maestro.graphs.network import enforce_agreement, observe_round
+from maestro.graphs.outbox import outgoing
 from maestro.graphs.pipeline import build_agent_pipeline
 from maestro.graphs.scenario import Scenario
 
@@ -226,8 +229,11 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     ) -> dict[str, Any]:
         runtime.context.deadline.check(f"before {state['agent']}'s turn in round {state['round']}")
         result = operator_pipeline.invoke(_turn(state), config={"recursion_limit": 50})
-        decision = dict(result["decision"])
-        decision["flags"] = result.get("flags", [])
+        # Nothing leaves the branch that quotes the operator's own private intent.
+        decision, notes = outgoing(
+            dict(result["decision"]), result.get("flags", []), state["spec"], state["round"]
+        )
+        decision["flags"] = notes
         _emit(
             {
                 "event": "proposal",

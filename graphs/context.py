@@ -8,7 +8,7 @@ settings come from the same place, and the network link is made from the scenari
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,12 @@ class RunContext:
 
     def __post_init__(self) -> None:
         self.deadline = Deadline(self.options.deadline_s)
+
+    def check_models(self) -> None:
+        """Refuse, before the run and without loading anything, a model id it could not use
+        (UnknownModelError, ModelNotAllowedError, ProviderUnavailableError)."""
+        for model_id in model_ids(self.scenario):
+            self.pool.check(model_id)
 
     def close(self) -> None:
         """Release what the run opened (an HTTP driver, a PromQL client)."""
@@ -110,11 +116,15 @@ def prepare_run(
     driver: RanDriver | None = None,
     enforce_fallback: bool = False,
     deadline: float | None = None,
+    allowed_models: Iterable[str] | None = None,
+    check_models: bool = True,
 ) -> RunContext:
     """Validate the scenario, apply overrides and settings, and open the network link.
 
     Every mistake in the arguments, the scenario or the settings raises UsageError (or one
     of its kinds: ScenarioError, UnknownModelError, SettingsError) before anything runs.
+    `allowed_models` restricts the model ids to an allow-list (the served graph's);
+    `check_models=False` leaves the model check to the caller (`RunContext.check_models`).
 
     The model is the argument, else MAESTRO_MODEL, else the scenario's; options default to
     the environment's settings with the scenario's seed; `deadline` (seconds) replaces the
@@ -133,13 +143,18 @@ def prepare_run(
     opts = given or options_from_env(seed=ready.seed)
     if deadline is not None:
         opts = with_deadline(opts, deadline)
-    pool = pool or ModelPool(opts)
-    for model_id in model_ids(ready):  # from MAESTRO_MODEL or the file: refused before the run
-        pool.check(model_id)
-    return RunContext(
+    pool = pool or ModelPool(opts, allowed=allowed_models)
+    context = RunContext(
         scenario=ready,
         options=opts,
         pool=pool,
         network=network_link(ready, driver, base_dir_of(scenario)),
         enforce_fallback=enforce_fallback,
     )
+    if check_models:  # from MAESTRO_MODEL or the file: refused before the run
+        try:
+            context.check_models()
+        except Exception:
+            context.close()
+            raise
+    return context

@@ -97,6 +97,20 @@ def failed_state(state: dict[str, Any], exc: Exception) -> dict[str, Any]:
     }
 
 
+def refused_record(context: RunContext, exc: Exception) -> NegotiationResult:
+    """The record of a run refused before it started: a model it may not or cannot load (a
+    served run's id off the allow-list). The reason is the check's one line, which names the
+    id only, never anything read from a file."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    reason = f"model refused: {lines[0][:400]}"
+    state = {
+        "status": "error",
+        "reason": reason,
+        "flags": [flag_record("model_error", "model", 0, reason)],
+    }
+    return record_from_state(context, state, 0.0)
+
+
 def record_from_state(
     context: RunContext, state: dict[str, Any], wall_s: float
 ) -> NegotiationResult:

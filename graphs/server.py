@@ -7,6 +7,11 @@ section, the settings from the environment, the scenario's seed) and runs the ne
 graph inside it as a subgraph, so its state and checkpoints can be read through the server
 and its progress events stream as `custom` events.
 
+Model ids come from the caller (the scenario, the context), and `local:<path>` names a file
+on the server: only ids on the server's allow-list (MAESTRO_ALLOWED_MODELS, by default the
+shipped and scripted models) are loaded; any other ends the run with status `error` and a
+reason that names the id, before any file is touched.
+
 Per run, the context (`ServeContext`, the run's or the assistant's `context`) may override
 the model, the rounds and the seed, shorten the deadline, and allow enforcing a fallback
 agreement.
@@ -22,9 +27,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
+from maestro.agents.errors import UsageError
+from maestro.agents.providers import ProviderUnavailableError
+from maestro.agents.providers.allow import allowed_model_ids
 from maestro.agents.providers.options import options_from_env
 from maestro.graphs.context import prepare_run
-from maestro.graphs.runner import default_graph, run_negotiation
+from maestro.graphs.runner import default_graph, refused_record, run_negotiation
 
 
 class ServeInput(TypedDict):
@@ -65,7 +73,14 @@ def make_graph(config: Any = None) -> Any:
             seed=options.seed,
             enforce_fallback=options.enforce_fallback,
             deadline=limit if options.deadline is None else min(options.deadline, limit),
+            allowed_models=allowed_model_ids(),
+            check_models=False,
         )
+        try:  # ids come from the caller: only the server's allow-list may be loaded
+            context.check_models()
+        except (UsageError, ProviderUnavailableError) as exc:
+            context.close()
+            return {"record": refused_record(context, exc).to_json_dict()}
         writer = get_stream_writer()
         record = run_negotiation(context, graph=negotiation, on_event=writer)
         return {"record": record.to_json_dict()}

@@ -180,6 +180,7 @@ def test_a_served_run_ends_at_the_deadline_a_client_may_only_shorten(
     from tests.graphs.test_langgraph_entry import served_graph
 
     monkeypatch.setenv("MAESTRO_DEADLINE", "1.5")
+    monkeypatch.setenv("MAESTRO_ALLOWED_MODELS", "openai:x")
     graph = served_graph()
     context = {"model": "openai:x", "deadline": 86_400}
     out = within_watchdog(lambda: graph.invoke({"scenario": network_scenario()}, context=context))

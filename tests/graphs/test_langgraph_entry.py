@@ -122,6 +122,7 @@ def test_an_unreachable_model_ends_the_served_run_as_an_error(
 
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("MAESTRO_MAX_RETRIES", "0")
+    monkeypatch.setenv("MAESTRO_ALLOWED_MODELS", "openai:*")  # the server allows the endpoint
     scenario = SCENARIOS["cqi15"]
     record = served_graph().invoke({"scenario": scenario}, context={"model": "openai:x"})["record"]
     assert record["status"] == "error" and record["enforcement"] is None

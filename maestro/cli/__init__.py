@@ -1,8 +1,7 @@
 """The `maestro` command line: one entry point, one module per subcommand group.
 
 Each module in SUBCOMMAND_MODULES exposes `register(app)`. Errors a user can fix are raised
-as UserError (or pydantic/Value errors from input parsing) and end as one line on stderr with
-exit code 2.
+as UserError (or the library's UsageError) and end as one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import click
 import typer
 from rich.markup import escape
 
+from maestro.agents.errors import UsageError
 from maestro.cli.common import UserError, console
 
 _typer_click: types.ModuleType
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="maestro", standalone_mode=False)
-    except UserError as exc:
+    except (UserError, UsageError) as exc:
         # Escaped: the message may quote user text such as a YAML key "[/bold]".
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2

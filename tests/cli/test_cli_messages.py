@@ -55,3 +55,17 @@ def test_drift_messages_keep_their_brackets(
     dest = str(tmp_path / "none" / "d.json")
     assert main(["drift", str(targets), str(observed), "--json", dest]) == 2
     assert f"cannot write JSON to {dest}" in capsys.readouterr().err
+
+
+def test_a_usage_error_from_any_command_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import maestro
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise maestro.UsageError("range [lo, hi] is inverted")
+
+    monkeypatch.setattr("maestro.cli.drift.read_data_file", refuse)
+    assert main(["drift", str(tmp_path / "t.json"), str(tmp_path / "o.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "error: range [lo, hi] is inverted"

@@ -10,7 +10,11 @@ and its progress events stream as `custom` events.
 Model ids come from the caller (the scenario, the context), and `local:<path>` names a file
 on the server: only ids on the server's allow-list (MAESTRO_ALLOWED_MODELS, by default the
 shipped and scripted models) are loaded; any other ends the run with status `error` and a
-reason that names the id, before any file is touched.
+reason that names the id, before any file is touched. Likewise a scenario's `network.trace`
+(a file on the server) and `driver_url` / `prometheus_url` (requests the server would send)
+must be allowed by the server's MAESTRO_SERVED_TRACE_DIR and MAESTRO_SERVED_URLS
+(graphs/served_policy.py); any other ends the run with status `error` and a reason naming
+the field, before anything is opened or requested.
 
 Per run, the context (`ServeContext`, the run's or the assistant's `context`) may override
 the model, the rounds and the seed, shorten the deadline, and allow enforcing a fallback
@@ -27,12 +31,24 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
+from maestro.agents.domain import flag_record
 from maestro.agents.errors import UsageError
 from maestro.agents.providers import ProviderUnavailableError
 from maestro.agents.providers.allow import allowed_model_ids
 from maestro.agents.providers.options import options_from_env
-from maestro.graphs.context import prepare_run
-from maestro.graphs.runner import default_graph, refused_record, run_negotiation
+from maestro.graphs.context import RunContext, prepare_run
+from maestro.graphs.runner import (
+    default_graph,
+    record_from_state,
+    refused_record,
+    run_negotiation,
+)
+from maestro.graphs.served_policy import (
+    NetworkNotAllowedError,
+    check_served_network,
+    policy_from_env,
+    without_refusable,
+)
 
 
 class ServeInput(TypedDict):
@@ -60,22 +76,53 @@ class ServeContext:
     deadline: float | None = None
 
 
+def network_refused(
+    prepare: Any, scenario: dict[str, Any], exc: NetworkNotAllowedError
+) -> dict[str, Any]:
+    """The `error` record of a scenario whose trace or URL the server does not allow.
+
+    The run context is built from the scenario without its trace and URLs, so nothing is
+    opened or requested; the record still shows the values the caller sent.
+    """
+    safe, asked = without_refusable(scenario)
+    context = prepare(safe)
+    context.close()
+    if asked and context.scenario.network is not None:
+        network = context.scenario.network.model_copy(update=asked)
+        context.scenario = context.scenario.model_copy(update={"network": network})
+    reason = f"scenario refused: {exc}"
+    state = {
+        "status": "error",
+        "reason": reason,
+        "flags": [flag_record("run_failed", "network", 0, reason)],
+    }
+    return record_from_state(context, state, 0.0).to_json_dict()
+
+
 def make_graph(config: Any = None) -> Any:
     negotiation = default_graph()  # referenced here, so Studio shows it as the subgraph
 
     def negotiate(state: ServeState, runtime: Runtime[ServeContext]) -> dict[str, Any]:
         options = runtime.context or ServeContext()
         limit = options_from_env().deadline_s
-        context = prepare_run(
-            state["scenario"],
-            model=options.model,
-            rounds=options.rounds,
-            seed=options.seed,
-            enforce_fallback=options.enforce_fallback,
-            deadline=limit if options.deadline is None else min(options.deadline, limit),
-            allowed_models=allowed_model_ids(),
-            check_models=False,
-        )
+
+        def prepare(scenario: dict[str, Any]) -> RunContext:
+            return prepare_run(
+                scenario,
+                model=options.model,
+                rounds=options.rounds,
+                seed=options.seed,
+                enforce_fallback=options.enforce_fallback,
+                deadline=limit if options.deadline is None else min(options.deadline, limit),
+                allowed_models=allowed_model_ids(),
+                check_models=False,
+            )
+
+        try:  # before validation, which would already read the trace
+            scenario = check_served_network(state["scenario"], policy_from_env())
+        except NetworkNotAllowedError as exc:
+            return {"record": network_refused(prepare, state["scenario"], exc)}
+        context = prepare(scenario)
         try:  # ids come from the caller: only the server's allow-list may be loaded
             context.check_models()
         except (UsageError, ProviderUnavailableError) as exc:

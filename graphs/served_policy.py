@@ -115,8 +115,9 @@ def allowed_trace(value: str, policy: ServedNetworkPolicy) -> str:
     if not path.is_absolute():
         path = folder / path
     try:
-        resolved = path.resolve()  # symlinks and `..` followed: no file is opened
-    except (OSError, RuntimeError, ValueError):
+        # Symlinks and `..` followed (lstat and readlink only: not even a stat of the file).
+        resolved = Path(os.path.realpath(path))
+    except (OSError, ValueError):
         resolved = None
     if resolved is None or not resolved.is_relative_to(folder):
         raise NetworkNotAllowedError(

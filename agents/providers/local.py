@@ -203,10 +203,14 @@ class LoadedModel:
         return len(self._agents)
 
     def close(self) -> None:
+        """Free the idle objects. One still in a turn (a call abandoned at a run's deadline
+        keeps decoding in its thread) is left to the process: freeing it under a running
+        decode would crash."""
         with self.lock:
             for slot in self._agents.values():
-                with contextlib.suppress(Exception):
-                    slot.llama.close()
+                if slot.users == 0:
+                    with contextlib.suppress(Exception):
+                        slot.llama.close()
             self._agents.clear()
 
 

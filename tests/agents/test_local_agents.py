@@ -170,3 +170,11 @@ def test_a_fixed_thread_count_limits_how_many_run_at_once(
     monkeypatch.setattr(local, "CORES", 2)
     entry = LoadedModel(stub, ModelOptions(n_threads=2), capacity=4)
     assert entry._compute._value == 1  # each call takes both cores: one at a time
+
+
+def test_closing_leaves_an_object_that_is_still_in_a_turn(stub: LocalModelSpec) -> None:
+    entry = LoadedModel(stub, ModelOptions(), capacity=4)
+    idle = entry.for_agent("idle")
+    with entry.turn("busy") as busy:
+        entry.close()  # e.g. at exit, while a call abandoned at its deadline still decodes
+        assert idle.closed and not busy.closed

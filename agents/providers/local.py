@@ -202,16 +202,21 @@ class LoadedModel:
     def agents(self) -> int:
         return len(self._agents)
 
-    def close(self) -> None:
-        """Free the idle objects. One still in a turn (a call abandoned at a run's deadline
-        keeps decoding in its thread) is left to the process: freeing it under a running
-        decode would crash."""
+    def close(self, wait_s: float = 120.0) -> None:
+        """Free every object. One still in a turn (a call abandoned at a run's deadline keeps
+        decoding in its thread) is freed once that call ends: freeing it under a running
+        decode, or exiting the process during one, crashes. The wait is outside `lock`,
+        which the ending turn needs."""
         with self.lock:
-            for slot in self._agents.values():
-                if slot.users == 0:
+            slots = list(self._agents.values())
+            self._agents.clear()
+        for slot in slots:
+            if slot.lock.acquire(timeout=wait_s):
+                try:
                     with contextlib.suppress(Exception):
                         slot.llama.close()
-            self._agents.clear()
+                finally:
+                    slot.lock.release()
 
 
 _loaded: dict[tuple[str, int, str | None], LoadedModel] = {}

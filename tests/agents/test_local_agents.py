@@ -172,9 +172,23 @@ def test_a_fixed_thread_count_limits_how_many_run_at_once(
     assert entry._compute._value == 1  # each call takes both cores: one at a time
 
 
-def test_closing_leaves_an_object_that_is_still_in_a_turn(stub: LocalModelSpec) -> None:
+def test_closing_waits_for_a_call_still_decoding(stub: LocalModelSpec) -> None:
     entry = LoadedModel(stub, ModelOptions(), capacity=4)
     idle = entry.for_agent("idle")
-    with entry.turn("busy") as busy:
-        entry.close()  # e.g. at exit, while a call abandoned at its deadline still decodes
-        assert idle.closed and not busy.closed
+    in_turn, release = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def abandoned_call() -> None:  # e.g. a call given up on at the run's deadline
+        with entry.turn("busy") as busy:
+            seen["busy"] = busy
+            in_turn.set()
+            release.wait(5)
+            seen["closed_while_decoding"] = busy.closed
+
+    thread = threading.Thread(target=abandoned_call)
+    thread.start()
+    in_turn.wait(5)
+    threading.Timer(0.2, release.set).start()
+    entry.close()  # at exit: waits for the decode to end, then frees the object
+    thread.join(5)
+    assert idle.closed and seen["busy"].closed and seen["closed_while_decoding"] is False

@@ -126,8 +126,9 @@ class LoadedModel:
                     n_threads_batch=self.options.n_threads or CORES,
                     seed=self.options.seed,
                     chat_format=self.spec.chat_format,
-                    verbose=False,
+                    verbose=True,  # see _quiet_load: quiet without redirecting fds
                 )
+                llama.verbose = False
         except (ValueError, RuntimeError, OSError) as exc:
             raise UnknownModelError(f"llama.cpp could not load {self.spec.path}: {exc}") from exc
         if self.options.prompt_cache_mb > 0:
@@ -233,31 +234,44 @@ def _llama_class() -> Any:
     return Llama
 
 
+_load_lock = threading.Lock()
+
+
+def _silent_print(*args: Any, **kwargs: Any) -> None:
+    """Stands in for `print` inside llama-cpp-python's module while a model loads."""
+
+
 @contextlib.contextmanager
 def _quiet_load() -> Iterator[None]:
-    """Silence llama.cpp's load-time notices that pass its ERROR filter even with verbose=False.
+    """Load quietly without touching the process's file descriptors.
 
-    Gemma's sliding-window cache prints one at level NONE; llama-cpp-python resets its log
-    level inside `Llama()`, so the reset is replaced for the duration of the (locked) load.
+    `Llama(verbose=False)` silences loading by pointing file descriptors 1 and 2 at
+    /dev/null while it runs, which swallows whatever other threads print meanwhile (an agent
+    loading while the CLI printed the record lost the record) and, with two loads at once,
+    can leave them pointing there. So models load with `verbose=True` (callers then reset
+    `llama.verbose`), the module's own prints are shadowed, and llama.cpp's log, which
+    llama-cpp-python routes through a Python logger, is silenced: that also covers notices
+    printed below its ERROR filter, like Gemma's sliding-window one at level NONE. One
+    load at a time, since this swaps module globals.
     """
     import llama_cpp._logger as llama_logger
     import llama_cpp.llama as llama_module
 
-    original = getattr(llama_module, "set_verbose", None)
-    if original is None:  # a future llama-cpp-python: keep its behaviour
-        yield
-        return
-    previous = llama_logger.logger.level
+    with _load_lock:
+        original = llama_module.set_verbose
+        previous = llama_logger.logger.level
 
-    def quiet(verbose: bool) -> None:
-        llama_logger.logger.setLevel(logging.DEBUG if verbose else logging.CRITICAL + 1)
+        def quiet(verbose: bool) -> None:
+            llama_logger.logger.setLevel(logging.CRITICAL + 1)
 
-    llama_module.set_verbose = quiet
-    try:
-        yield
-    finally:
-        llama_module.set_verbose = original
-        llama_logger.logger.setLevel(max(previous, logging.ERROR))
+        llama_module.set_verbose = quiet
+        llama_module.print = _silent_print  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            llama_module.set_verbose = original
+            del llama_module.print  # type: ignore[attr-defined]
+            llama_logger.logger.setLevel(max(previous, logging.ERROR))
 
 
 def loaded_model(spec: LocalModelSpec, options: ModelOptions) -> LoadedModel:

@@ -192,3 +192,26 @@ def test_closing_waits_for_a_call_still_decoding(stub: LocalModelSpec) -> None:
     entry.close()  # at exit: waits for the decode to end, then frees the object
     thread.join(5)
     assert idle.closed and seen["busy"].closed and seen["closed_while_decoding"] is False
+
+
+@pytest.mark.llm
+def test_loading_never_redirects_the_process_output(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # llama-cpp-python's verbose=False load points fds 1 and 2 at /dev/null: another thread
+    # printing meanwhile (the CLI writing a record) lost its output.
+    import os
+
+    from maestro.agents.providers.catalog import resolve_local
+
+    redirected: list[tuple[int, int]] = []
+    real_dup2 = os.dup2
+    monkeypatch.setattr(
+        os, "dup2", lambda a, b, *r: redirected.append((a, b)) or real_dup2(a, b, *r)
+    )
+    entry = LoadedModel(resolve_local(""), ModelOptions(n_ctx=512), capacity=2)
+    llama = entry.for_agent("one")
+    assert redirected == [] and llama.verbose is False
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # and still quiet
+    entry.close()

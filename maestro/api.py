@@ -11,13 +11,41 @@ from typing import Any
 
 from maestro.agents.providers import ModelOptions
 from maestro.graphs.arguments import check_callback, check_instance
-from maestro.graphs.context import ScenarioLike, prepare_run
+from maestro.graphs.context import RunContext, ScenarioLike, prepare_run
 from maestro.graphs.negotiation import NegotiationDeps
 from maestro.graphs.record import NegotiationResult
 from maestro.graphs.runner import EventSink, arun_negotiation, run_negotiation
 from maestro.tools.ran import RanDriver
 
 __all__ = ["ScenarioLike", "anegotiate", "negotiate"]
+
+
+def _prepare(
+    scenario: ScenarioLike,
+    model: str | None,
+    rounds: int | None,
+    seed: int | None,
+    options: ModelOptions | Mapping[str, Any] | None,
+    deps: NegotiationDeps | None,
+    driver: RanDriver | None,
+    enforce_fallback: bool,
+    on_event: EventSink | None,
+    deadline: float | None,
+) -> RunContext:
+    """Check the arguments the run context does not check itself, then build it."""
+    check_instance("deps", deps, NegotiationDeps)
+    check_callback("on_event", on_event)
+    return prepare_run(
+        scenario,
+        model=model,
+        rounds=rounds,
+        seed=seed,
+        options=options,
+        pool=deps.pool if deps else None,
+        driver=driver,
+        enforce_fallback=enforce_fallback,
+        deadline=deadline,
+    )
 
 
 def negotiate(
@@ -44,18 +72,8 @@ def negotiate(
     A mistake in the arguments, the scenario, the model id or a setting raises
     `maestro.UsageError` (a ValueError) with a one-line message before anything runs.
     """
-    check_instance("deps", deps, NegotiationDeps)
-    check_callback("on_event", on_event)
-    context = prepare_run(
-        scenario,
-        model=model,
-        rounds=rounds,
-        seed=seed,
-        options=options,
-        pool=deps.pool if deps else None,
-        driver=driver,
-        enforce_fallback=enforce_fallback,
-        deadline=deadline,
+    context = _prepare(
+        scenario, model, rounds, seed, options, deps, driver, enforce_fallback, on_event, deadline
     )
     return run_negotiation(context, deps=deps, on_event=on_event)
 
@@ -74,17 +92,7 @@ async def anegotiate(
     deadline: float | None = None,
 ) -> NegotiationResult:
     """`negotiate`, awaitable: the graph runs with LangGraph's async streaming."""
-    check_instance("deps", deps, NegotiationDeps)
-    check_callback("on_event", on_event)
-    context = prepare_run(
-        scenario,
-        model=model,
-        rounds=rounds,
-        seed=seed,
-        options=options,
-        pool=deps.pool if deps else None,
-        driver=driver,
-        enforce_fallback=enforce_fallback,
-        deadline=deadline,
+    context = _prepare(
+        scenario, model, rounds, seed, options, deps, driver, enforce_fallback, on_event, deadline
     )
     return await arun_negotiation(context, deps=deps, on_event=on_event)

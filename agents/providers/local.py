@@ -71,10 +71,6 @@ class CallStats:
     contexts_loaded: int = 0
     handovers: int = 0  # an agent took over another's object (capacity reached)
 
-    @property
-    def reused_tokens(self) -> int:
-        return self.prompt_tokens - self.evaluated_tokens
-
 
 @dataclass
 class AgentSlot:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +64,18 @@ class ModelVerdict(BaseModel):
 
 def cpu_report() -> dict[str, Any]:
     """The CPU's name and which of the features that matter to ggml it has."""
-    name, flags = platform.processor() or platform.machine(), set[str]()
+    name: str | None = None
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "model name" and name in ("", platform.machine(), platform.processor()):
-                name = value.strip()
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and name is None:  # every core repeats it: take the first
+                name = value
             elif key in ("flags", "Features") and not flags:
                 flags = set(value.split())
     except OSError:
         pass
+    name = name or platform.processor() or platform.machine()
     return {"name": name, "features": {flag: flag in flags for flag in CPU_FLAGS}}
 
 
@@ -81,8 +83,8 @@ def build_report() -> dict[str, Any]:
     """How the installed llama.cpp was built: `./dev` records it beside the environment."""
     record = Path(sysconfig.get_path("data")) / "share" / "maestro" / "llama-build.json"
     try:
-        version = __import__("importlib.metadata").metadata.version("llama-cpp-python")
-    except Exception:
+        version: str | None = metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:
         version = None
     try:
         built = json.loads(record.read_text())

@@ -139,7 +139,12 @@ def negotiate_command(
     json_out: str | None = typer.Option(
         None, "--json", help="Write the JSON record to PATH, or '-' for stdout."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="No progress output; a run that fails still prints its status and reason.",
+    ),
     enforce_fallback: bool = typer.Option(
         False,
         "--enforce-fallback",
@@ -179,6 +184,12 @@ def negotiate_command(
         write_json(result.to_json_dict(), json_out)
     code = exit_code(result, enforce_fallback)
     if code != EXIT_DONE:
+        if quiet:  # without progress or the summary, a failed run must still say why
+            line = f"{result.status}: {result.reason}"
+            enforcement = result.enforcement or {}
+            if result.status != "error" and not enforcement.get("ok"):
+                line += f"; not enforced: {enforcement.get('message', '')}"
+            console.print(f"[red]{escape(line)}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(code)
 
 

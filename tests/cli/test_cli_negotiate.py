@@ -165,3 +165,21 @@ def test_a_bad_setting_names_its_variable(
     err = capsys.readouterr().err
     assert f"environment variable {variable}" in err and fragment in err
     assert "Traceback" not in err
+
+
+def test_quiet_still_says_why_a_run_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["network"]["driver_url"] = "http://127.0.0.1:9"  # nothing listens: enforcement fails
+    code = main(["negotiate", _write(tmp_path, data), "-m", "scripted:optimizer", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 3 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "not enforced" in lines[0] and "127.0.0.1:9" in lines[0]
+
+
+def test_quiet_success_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["negotiate", str(EXAMPLE), "-m", "scripted:optimizer", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""

@@ -1,0 +1,1 @@
+"""The web chat page served by `maestro serve`."""

@@ -1,0 +1,1 @@
+"""CAMINO orchestrator: deployment intents, configuration as data, admission, reconciliation."""

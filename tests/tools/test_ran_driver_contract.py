@@ -153,6 +153,7 @@ def test_advance_follows_the_trace(driver: RanDriver) -> None:
         (lambda d: d.set_demand("a", -1.0), "mbps"),
         (lambda d: d.set_demand("a", float("nan")), "mbps"),
         (lambda d: d.set_demand("a", "ten"), "mbps"),
+        (lambda d: d.set_demand("a", 1e308), "mbps"),  # the HTTP server refuses it too
         (lambda d: d.advance(0), "seconds"),
         (lambda d: d.advance(-2.0), "seconds"),
         (lambda d: d.set_cell_on("yes"), "on"),

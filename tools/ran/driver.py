@@ -77,6 +77,12 @@ class RanDriver(Protocol):
     def advance(self, seconds: float = 1.0) -> CellState: ...
 
 
+# Above the peak rate of any NR carrier (TS 38.306: a few Gbps per carrier even at 400 MHz
+# and 8 layers), so no real demand is refused, 64 slices at the cap still sum to a finite
+# number, and every driver refuses a typo such as 1e308 the way the HTTP server does.
+MAX_SLICE_MBPS = 100_000.0
+
+
 def check_demand(slice_id: str, mbps: float) -> None:
     """Reject a bad offered load before it reaches any driver (same error everywhere)."""
     if not isinstance(slice_id, str) or not slice_id.strip():
@@ -85,6 +91,8 @@ def check_demand(slice_id: str, mbps: float) -> None:
         raise ValueError(f"mbps: must be a number, got {mbps!r}")
     if not math.isfinite(mbps) or mbps < 0:
         raise ValueError(f"mbps: must be a finite number >= 0, got {mbps!r}")
+    if mbps > MAX_SLICE_MBPS:
+        raise ValueError(f"mbps: at most {MAX_SLICE_MBPS:g} per slice, got {mbps!r}")
 
 
 def check_seconds(seconds: float) -> None:
@@ -176,6 +184,7 @@ __all__ = [
     "RanDriverError",
     "RanObservation",
     "SliceState",
+    "MAX_SLICE_MBPS",
     "check_demand",
     "check_seconds",
     "enforce_throughput",

@@ -21,14 +21,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from .driver import MAX_SLICE_MBPS
 from .slices import SlicePolicy, from_nvs
 
 TOKEN_ENV = "MAESTRO_RAN_TOKEN"
 MIN_TOKEN_CHARS = 16
-# Above the peak rate of any NR carrier (TS 38.306: a few Gbps per carrier even at 400 MHz
-# and 8 layers), so no real demand is refused, and 64 slices at the cap still sum to a finite
-# number.
-MAX_SLICE_MBPS = 100_000.0
 MAX_ADVANCE_S = 1_000_000.0  # about 11.6 days of trace in one call
 _TOKEN_CHARS = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: safe in an HTTP header
 M = TypeVar("M", bound=BaseModel)

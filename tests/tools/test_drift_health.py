@@ -72,7 +72,7 @@ def test_service_health_two_collectors_one_failed_is_50() -> None:
 def test_availability_by_redundancy() -> None:
     assert parallel_availability([0.999, 0.999]) == pytest.approx(0.999999)
     assert parallel_availability([0.999]) == pytest.approx(0.999)
-    # 2 collectors of 99.9 % for a 99.99 % target (log ratio is 2 up to rounding)
+    # 2 collectors of 99.9 % for a 99.99 % target: log(1e-4) / log(1e-3) = 1.33, rounded up
     assert redundancy_needed(0.9999, 0.999) == 2
     assert redundancy_needed(0.99999, 0.999) == 2
     assert redundancy_needed(0.999999, 0.999) == 2

@@ -19,7 +19,10 @@ import numpy as np
 from .drift import evaluate_kpis
 from .health import (
     agent_health,
+    aggregate,
     availability_from_health,
+    composite_resource_health,
+    composite_service_health,
     downtime_budget,
     intent_health,
     measured_availability,
@@ -36,6 +39,7 @@ from .report import (
     AssuranceGraph,
     AssuranceReport,
     AvailabilityReport,
+    CompositeHealth,
     DependencyRef,
     DriftSummary,
     KpiResult,
@@ -156,6 +160,7 @@ def assess(
 
     availability = _availability(targets, observed, pol, states)
     intent = 1 if availability.met else 0
+    composite = _composite(nodes, pol)
     service_symptoms = [
         Symptom(id=f"{n.id}-{'unknown' if n.state is None else P3_LABELS[n.state]}",
                 description=f"sub-service {n.id} is "
@@ -183,14 +188,45 @@ def assess(
         distance_series=[float(x) for x in np.sqrt(err_series)],
         subservice_gradients={n.id: n.gradient for n in nodes},
         service_health_gradient=2.0 * (health_pct - 100.0) / 100.0,
+        availability_gradient=_availability_gradient(availability),
     )
     return AssuranceReport(
         service=targets.name, policy=pol.name, kpis=kpis, distance=drift.distance,
-        error=drift.error, service_health_pct=health_pct, intent_health=intent,
+        error=drift.error, service_health_pct=health_pct, composite_health=composite,
+        intent_health=intent,
         availability=availability, drift=drift,
         assurance_graph=AssuranceGraph(service=service_node, subservices=nodes),
         actions=_actions(nodes, states, availability, pol),
     )
+
+
+def _composite(nodes: Sequence[SubServiceNode], pol: DriftPolicy) -> CompositeHealth:
+    """Eqs. 9-10: each component over every sub-service, then the service over the three.
+
+    A sub-service without data counts as ``unknown_as`` in every component, as it does in
+    the percent health.
+    """
+
+    def part(name: str) -> list[int]:
+        out = []
+        for n in nodes:
+            value = n.components.get(name)
+            out.append(pol.unknown_as if n.state is None or value is None else int(value))
+        return out
+
+    k_hr = composite_resource_health(part("resource"), pol.composite_resource_health)
+    k_hsw = aggregate(part("software"), pol.composite_software_health)
+    k_hnet = aggregate(part("agents"), pol.composite_network_health)
+    k_hs = composite_service_health(k_hr, k_hsw, k_hnet, pol.composite_service_health)
+    return CompositeHealth(resource=k_hr, software=k_hsw, network=k_hnet, service=k_hs)
+
+
+def _availability_gradient(a: AvailabilityReport) -> float:
+    """0 while the availability target holds; else scaled by the violated bound, like KPIs."""
+    if a.met:
+        return 0.0
+    value = a.measured if a.measured is not None else a.current
+    return 2.0 * (value - a.target) / a.target
 
 
 def _availability(

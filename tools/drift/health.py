@@ -28,6 +28,7 @@ __all__ = [
     "aggregate",
     "availability_from_health",
     "composite_resource_health",
+    "composite_service_health",
     "downtime_budget",
     "intent_health",
     "measured_availability",
@@ -79,10 +80,12 @@ def aggregate(states: ArrayLike, policy: AggregatePolicy | str | None = None) ->
     if p.policy == "lenient":
         return int(s.max())
     if p.policy == "relative_average":
-        mean = float(s.mean())
-        if mean >= p.normal_at:
+        # The paper's Q(sum_j h_j): the sum of the members' states is quantized, so the
+        # thresholds count net healthy members (6 good and 1 bad agent sum to 5), not a mean.
+        total = float(s.sum())
+        if total >= p.normal_at:
             return 1
-        return -1 if mean < p.critical_below else 0
+        return -1 if total < p.critical_below else 0
     good = int((s == 1).sum())
     bad = int((s == -1).sum())
     ok = good - bad >= p.k if p.mode == "margin" else good >= p.k
@@ -99,6 +102,13 @@ def composite_resource_health(
 ) -> int:
     """k_Hr: a policy over the health of every resource of the service."""
     return aggregate(resource_states, policy)
+
+
+def composite_service_health(
+    k_hr: int, k_hsw: int, k_hnet: int, policy: AggregatePolicy | str | None = None
+) -> int:
+    """k_Hs = f(k_Hr, k_Hsw, k_Hnet) (eq. 10); the paper's f is the minimum."""
+    return aggregate([k_hr, k_hsw, k_hnet], policy)
 
 
 def agent_health(
@@ -169,7 +179,9 @@ def redundancy_needed(target: float, per_resource: float) -> int:
     t = _fraction("target availability", target, closed=False)
     r = _fraction("resource availability", per_resource, closed=False)
     n = math.log1p(-t) / math.log1p(-r)
-    # log(1e-4)/log(1e-3) is 2 up to rounding: do not let 2.0000000000000004 become 3
+    # log(1e-4)/log(1e-3) is 4/3, which rounds up to 2 collectors. The round() guards ratios
+    # that are whole numbers in exact arithmetic (log(1e-6)/log(1e-3) = 2.0000000000000004)
+    # from being rounded up to one resource too many.
     return max(1, math.ceil(round(n, 9)))
 
 

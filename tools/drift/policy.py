@@ -86,8 +86,9 @@ class AggregatePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     policy: Literal["strict", "lenient", "relative_average", "k_of_n"] = "strict"
-    normal_at: float = 0.5  # relative_average: mean >= this is normal
-    critical_below: float = -0.5  # relative_average: mean < this is critical
+    # relative_average quantizes the SUM of the members' states (the paper's Q(sum)):
+    normal_at: float = 0.5  # sum >= this is normal
+    critical_below: float = -0.5  # sum < this is critical
     k: int = Field(default=1, ge=0)  # k_of_n
     mode: Literal["count", "margin"] = "count"  # k_of_n: g >= k, or g - b >= k
 
@@ -140,6 +141,9 @@ class DriftPolicy(BaseModel):
     gradient: Literal["scaled", "raw"] = "scaled"
     resource_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
     composite_resource_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
+    composite_software_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
+    composite_network_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
+    composite_service_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
     agent_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
     sub_service_health: AggregatePolicy = Field(default_factory=AggregatePolicy)
     normalize: dict[int, float] = Field(default_factory=lambda: {1: 1.0, 0: 1.0, -1: 0.0})

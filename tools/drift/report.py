@@ -18,6 +18,7 @@ __all__ = [
     "AssuranceGraph",
     "AssuranceReport",
     "AvailabilityReport",
+    "CompositeHealth",
     "DependencyRef",
     "DriftSummary",
     "KpiResult",
@@ -84,6 +85,21 @@ class KpiResult(BaseModel):
     samples: int = 1
 
 
+class CompositeHealth(BaseModel):
+    """The paper's composite service health vector (eqs. 9-10), 3-ary per component.
+
+    Table III's drift: {k_Hr: -1, k_Hsw: 0, k_Hnet: 0}, so k_Hs = min = -1 while the service
+    health in percent (eq. 13) is 50. A component with no known member is None.
+    """
+
+    model_config = _ALIASED
+
+    resource: int | None = Field(ge=-1, le=1)  # k_Hr = f(h_r1, ..., h_rn), eq. 9
+    software: int | None = Field(ge=-1, le=1)  # k_Hsw over every sub-service's h_sw
+    network: int | None = Field(ge=-1, le=1)  # k_Hnet over every sub-service's agents/links
+    service: int | None = Field(ge=-1, le=1)  # k_Hs = f(k_Hr, k_Hsw, k_Hnet), eq. 10
+
+
 class DriftSummary(BaseModel):
     model_config = _ALIASED
 
@@ -94,6 +110,8 @@ class DriftSummary(BaseModel):
     distance_series: list[float]
     subservice_gradients: dict[str, float | None]
     service_health_gradient: float  # 2 (H - 100) / 100: -1 at 50 %
+    # Table III's availability row: 0 while the target is met, else 2 (A - A_t) / A_t
+    availability_gradient: float = 0.0
 
 
 class AvailabilityReport(BaseModel):
@@ -139,6 +157,7 @@ class AssuranceReport(BaseModel):
     distance: float
     error: float
     service_health_pct: float
+    composite_health: CompositeHealth
     intent_health: int
     availability: AvailabilityReport
     drift: DriftSummary

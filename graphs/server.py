@@ -76,10 +76,9 @@ class ServeContext:
     deadline: float | None = None
 
 
-def network_refused(
-    prepare: Any, scenario: dict[str, Any], exc: NetworkNotAllowedError
-) -> dict[str, Any]:
-    """The `error` record of a scenario whose trace or URL the server does not allow.
+def network_refused(prepare: Any, scenario: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The `error` record of a run refused before it started: a trace or URL the server does
+    not allow, or the server's own settings are malformed.
 
     The run context is built from the scenario without its trace and URLs, so nothing is
     opened or requested; the record still shows the values the caller sent.
@@ -90,7 +89,6 @@ def network_refused(
     if asked and context.scenario.network is not None:
         network = context.scenario.network.model_copy(update=asked)
         context.scenario = context.scenario.model_copy(update={"network": network})
-    reason = f"scenario refused: {exc}"
     state = {
         "status": "error",
         "reason": reason,
@@ -106,6 +104,15 @@ def make_graph(config: Any = None) -> Any:
         options = runtime.context or ServeContext()
         limit = options_from_env().deadline_s
 
+        misconfigured: UsageError | None = None
+        allowed: tuple[str, ...] = ()
+        network_policy = None
+        try:  # the server's own settings: a typo there is the operator's, not the caller's
+            allowed = allowed_model_ids()
+            network_policy = policy_from_env()
+        except UsageError as exc:
+            misconfigured = exc
+
         def prepare(scenario: dict[str, Any]) -> RunContext:
             return prepare_run(
                 scenario,
@@ -114,14 +121,18 @@ def make_graph(config: Any = None) -> Any:
                 seed=options.seed,
                 enforce_fallback=options.enforce_fallback,
                 deadline=limit if options.deadline is None else min(options.deadline, limit),
-                allowed_models=allowed_model_ids(),
+                allowed_models=allowed,
                 check_models=False,
             )
 
+        if misconfigured is not None or network_policy is None:
+            reason = f"the server is misconfigured, ask its operator: {misconfigured}"
+            return {"record": network_refused(prepare, state["scenario"], reason)}
         try:  # before validation, which would already read the trace
-            scenario = check_served_network(state["scenario"], policy_from_env())
+            scenario = check_served_network(state["scenario"], network_policy)
         except NetworkNotAllowedError as exc:
-            return {"record": network_refused(prepare, state["scenario"], exc)}
+            reason = f"scenario refused: {exc}"
+            return {"record": network_refused(prepare, state["scenario"], reason)}
         context = prepare(scenario)
         try:  # ids come from the caller: only the server's allow-list may be loaded
             context.check_models()

@@ -97,3 +97,19 @@ def test_the_python_api_is_not_restricted(secret_file: Secret) -> None:
         maestro.negotiate(network_scenario(f"local:{secret_file.path}"))
     assert SECRET not in str(caught.value)
     assert secret_file.opened  # the spy sees a look at the file: the served runs made none
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MAESTRO_ALLOWED_MODELS", "nonsense-provider:x"), ("MAESTRO_SERVED_URLS", "not a url")],
+)
+def test_a_malformed_server_setting_ends_the_run_with_an_error_record(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """The server's own typo is not the caller's: the run ends `error`, naming the setting,
+    instead of raising inside the server."""
+    monkeypatch.setenv(variable, value)
+    record = served_graph().invoke({"scenario": network_scenario("scripted:optimizer")})["record"]
+    assert record["status"] == "error"
+    assert "misconfigured" in record["reason"] and variable in record["reason"]
+    assert record["enforcement"] is None or not record["enforcement"].get("ok")

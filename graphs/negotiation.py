@@ -21,10 +21,12 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired, Protocol
 
+from langchain_core.messages import AnyMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
@@ -79,6 +81,10 @@ class NegotiationState(TypedDict, total=False):
     observation: dict[str, Any] | None  # the cell as read once for the current round
     optimum: dict[str, Any] | None
     enforcement: dict[str, Any] | None
+    # A person's seat (graphs.session): the seat's conversation, and what the person decided
+    # (`seat["overrides"]`: op id -> {round, decision}; `seat["specs"]`: op id -> spec changes).
+    messages: Annotated[list[AnyMessage], add_messages]
+    seat: Annotated[dict[str, Any], merge_dicts]
 
 
 class OperatorTask(TypedDict):
@@ -95,6 +101,18 @@ class OperatorTask(TypedDict):
     feedback: dict[str, Any] | None  # the mediator's feedback to this operator
     others: dict[str, dict[str, Any]]  # the other operators' last values and reasoning
     observation: dict[str, Any] | None
+    override: NotRequired[dict[str, Any] | None]  # a person's validated decision this round
+
+
+class SeatHooks(Protocol):
+    """A person's seat (graphs.session.SeatNode): a node that may interrupt for the person,
+    asked before the operators' turns and after them whether it has something to do."""
+
+    def pending(self, state: Any, context: Any, phase: str) -> bool: ...
+    def node(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any]: ...
+    def approve_enforcement(
+        self, state: Any, context: Any, agreed: float
+    ) -> dict[str, Any] | None: ...
 
 
 def default_units() -> list[Unit]:
@@ -177,14 +195,16 @@ def operator_tasks(state: NegotiationState, scenario: Scenario) -> list[Operator
     feedback = state.get("feedback") or {}
     observation = state.get("observation")
     topic = effective_topic(scenario, _capacity(observation))
-    return [
+    seat = state.get("seat") or {}
+    overrides, specs = seat.get("overrides") or {}, seat.get("specs") or {}
+    tasks = [
         OperatorTask(
             agent=op.id,
             round=state["round"],
             max_rounds=scenario.rounds,
             epsilon=scenario.epsilon,
             topic=topic,
-            spec=op.model_dump(mode="json"),
+            spec=op.model_dump(mode="json") | specs.get(op.id, {}),
             model=op.model or scenario.model,
             previous=last[op.id]["value"] if op.id in last else None,
             feedback=feedback.get(op.id),
@@ -197,10 +217,23 @@ def operator_tasks(state: NegotiationState, scenario: Scenario) -> list[Operator
         )
         for op in scenario.operators
     ]
+    for task in tasks:  # a person's decision for this round replaces the agent's turn
+        chosen = overrides.get(task["agent"]) or {}
+        if chosen.get("round") == state["round"]:
+            task["override"] = chosen["decision"]
+    return tasks
 
 
-def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
-    """Compile the negotiation graph; run it with `context=RunContext` (see `prepare_run`)."""
+def build_negotiation_graph(
+    deps: NegotiationDeps | None = None,
+    checkpointer: Any = None,
+    seat: SeatHooks | None = None,
+) -> Any:
+    """Compile the negotiation graph; run it with `context=RunContext` (see `prepare_run`).
+
+    `checkpointer` makes runs durable (a thread per run, graphs.checkpoints); `seat` adds a
+    person's seat node (graphs.session).
+    """
     deps = deps or NegotiationDeps()
     operator_pipeline = build_agent_pipeline(deps.operator_units())
     mediator_pipeline = build_agent_pipeline(deps.mediator_units())
@@ -221,14 +254,29 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     def fan_out(state: NegotiationState, runtime: Runtime[RunContext]) -> list[Send] | str:
         if state.get("status") != "running":
             return "finish"
+        if seat is not None and seat.pending(state, runtime.context, "before"):
+            return "seat"
         return [Send("operator", task) for task in operator_tasks(state, runtime.context.scenario)]
+
+    def after_operators(state: NegotiationState, runtime: Runtime[RunContext]) -> str:
+        if seat is not None and seat.pending(state, runtime.context, "after"):
+            return "seat"
+        return "mediator"
+
+    def after_seat(state: NegotiationState, runtime: Runtime[RunContext]) -> Any:
+        if (state.get("seat") or {}).get("phase") == "after":
+            return after_operators(state, runtime)
+        return fan_out(state, runtime)
 
     def operator_turn(
         state: OperatorTask,  # this branch's Send
         runtime: Runtime[RunContext],
     ) -> dict[str, Any]:
         runtime.context.deadline.check(f"before {state['agent']}'s turn in round {state['round']}")
-        result = operator_pipeline.invoke(_turn(state), config={"recursion_limit": 50})
+        if state.get("override"):  # the person's own proposal, validated by the seat
+            result: dict[str, Any] = {"decision": state["override"], "flags": []}
+        else:
+            result = operator_pipeline.invoke(_turn(state), config={"recursion_limit": 50})
         # Nothing leaves the branch that quotes the operator's own private intent.
         decision, notes = outgoing(
             dict(result["decision"]), result.get("flags", []), state["spec"], state["round"]
@@ -345,7 +393,10 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
         if status in ("consensus", "degraded") and agreed is not None and link and link.enforce:
             # Past the deadline nothing goes on the network, whatever the agents agreed.
             ctx.deadline.check("before the agreement was enforced")
-            if status == "consensus" or ctx.enforce_fallback:
+            refused = seat.approve_enforcement(state, ctx, float(agreed)) if seat else None
+            if refused is not None:  # the network operator said no (a LangGraph interrupt)
+                update["enforcement"] = refused
+            elif status == "consensus" or ctx.enforce_fallback:
                 update["enforcement"] = enforce_agreement(link, float(agreed))
             else:  # nothing goes on the network for an agreement no agent made
                 update["enforcement"] = {
@@ -372,11 +423,17 @@ def build_negotiation_graph(deps: NegotiationDeps | None = None) -> Any:
     graph.add_node("mediator", mediator_turn)
     graph.add_node("finish", finish)
     graph.add_edge(START, "prepare")
-    graph.add_conditional_edges("prepare", fan_out, ["operator", "finish"])
-    graph.add_edge("operator", "mediator")
-    graph.add_conditional_edges("mediator", fan_out, ["operator", "finish"])
+    ends = ["operator", "finish"] + (["seat"] if seat is not None else [])
+    graph.add_conditional_edges("prepare", fan_out, ends)
+    if seat is not None:
+        graph.add_node("seat", seat.node)
+        graph.add_conditional_edges("operator", after_operators, ["seat", "mediator"])
+        graph.add_conditional_edges("seat", after_seat, [*ends, "mediator"])
+    else:
+        graph.add_edge("operator", "mediator")
+    graph.add_conditional_edges("mediator", fan_out, ends)
     graph.add_edge("finish", END)
-    return graph.compile(name="negotiation")
+    return graph.compile(name="negotiation", checkpointer=checkpointer)
 
 
 def fallback_rounds(history: list[dict[str, Any]]) -> list[int]:

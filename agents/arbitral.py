@@ -1,0 +1,232 @@
+"""Arbitral unit library: judge an operator's message, and keep what it says inert.
+
+Two stages, as MAESTRO's successors do. `assess` (rules, `arbitral_rules`) runs first and
+settles the clear cases; `classify` asks an LLM for a structured verdict on the rest; `judge`
+chains them. Input the LLM should not read (empty, not UTF-8, cut at the analysis limit,
+another language) is judged by the rules alone and flagged. An LLM reply that is not the
+expected JSON leaves the rules' verdict standing, flagged `classifier_reply_invalid`; an
+evidence quote that is not in the message is dropped (`evidence_not_in_text`).
+
+`contain` is how any text reaches another agent's prompt: as a quoted, one-line, bounded
+datum, with the spans of a malicious verdict replaced by a marker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from maestro.agents.arbitral_rules import (
+    CATEGORIES,
+    EVIDENCE_MAX,
+    RuleAssessment,
+    Verdict,
+    assess,
+    merge_spans,
+)
+from maestro.agents.central_llm import to_langchain
+from maestro.agents.deadline import DeadlineExceeded
+from maestro.agents.prompting import fmt, template
+from maestro.agents.providers import bind_json_schema, load_chat_model, reads_facts
+from maestro.agents.replies import ReplyError, parse_reply, reply_schema
+from maestro.agents.trust import (
+    ArbitralPolicy,
+    Consequence,
+    TrustLedger,
+    consequences,
+    is_offence,
+    update_trust,
+)
+
+CONTAIN_LIMIT = 400  # characters of another agent's text shown in a prompt
+CLASSIFY_LIMIT = 1200  # characters of the message the classifier reads
+_LABELS = {
+    "injection": "instruction-like text",
+    "deception": "contradicted claim",
+    "threat": "threat or insult",
+    "privacy": "request for private data",
+    "collusion": "side-deal offer",
+    "none": "flagged text",
+}
+# Everything that could end the quote, start a new line or hide characters.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff«»]")
+
+
+class ArbitralReply(BaseModel):
+    """The classifier's reply: its schema is the grammar, its validation the check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    malicious: bool
+    category: Literal["none", "injection", "deception", "threat", "privacy", "collusion"]
+    evidence: Annotated[str, StringConstraints(max_length=160)]
+    confidence: float = Field(allow_inf_nan=False)
+
+
+def contain(
+    text: str | bytes | None, verdict: Verdict | None = None, limit: int = CONTAIN_LIMIT
+) -> str:
+    """`text` as data for another agent's prompt: flagged spans of a malicious verdict
+    replaced by a marker, control and format characters and quote marks removed, one line,
+    at most `limit` characters, inside «...»."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", errors="replace")
+    text = (text or "").encode("utf-8", errors="replace").decode("utf-8")
+    if verdict is not None and verdict.malicious:
+        marker = f"[removed: {_LABELS.get(verdict.category, 'flagged text')}]"
+        spans = merge_spans([(max(0, s), min(len(text), e)) for s, e in verdict.spans if e > s])
+        if not spans and verdict.category == "injection":
+            spans = [(0, len(text))]  # an instruction we cannot locate goes as a whole
+        for start, end in reversed(spans):
+            text = text[:start] + marker + text[end:]
+    flat = " ".join(_UNSAFE.sub(" ", text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return f"«{flat}»"
+
+
+def _facts_line(rules: RuleAssessment) -> str:
+    obs = rules.observations
+    parts = []
+    if "capacity_mbps" in obs:
+        parts.append(f"capacity {fmt(float(obs['capacity_mbps']))} Mbps")
+    if "cqi" in obs:
+        parts.append(f"CQI {fmt(float(obs['cqi']))}")
+    if "demand_mbps" in obs:
+        parts.append(f"demand {fmt(float(obs['demand_mbps']))} Mbps")
+    if "cell_on" in obs:
+        parts.append("cell on" if obs["cell_on"] else "cell off")
+    if "proposal" in obs:
+        parts.append(f"this message proposes {fmt(float(obs['proposal']))}")
+    return ", ".join(parts) or "not given"
+
+
+def _history_line(rules: RuleAssessment) -> str:
+    values = [fmt(h["value"]) for h in rules.history if h["value"] is not None]
+    return ", ".join(values[-8:]) or "none"
+
+
+@cache
+def _prompt_parts() -> tuple[str, str]:
+    system, _, user = template("arbitral.txt").template.partition("=== message ===")
+    return system.strip(), user.strip()
+
+
+def build_messages(rules: RuleAssessment) -> list[dict[str, str]]:
+    """The classifier's prompt: fixed instructions first (prefix cache), the message last,
+    quoted, so it is read as data."""
+    system, user = _prompt_parts()
+    filled = (
+        user.replace("$observations", _facts_line(rules))
+        .replace("$history", _history_line(rules))
+        .replace("$message", contain(rules.text, None, CLASSIFY_LIMIT))
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": filled}]
+
+
+def _locate(evidence: str, text: str) -> tuple[int, int] | None:
+    quote = evidence.strip().strip("\"'«»").strip()
+    if len(quote) < 3:
+        return None
+    at = text.find(quote)
+    if at < 0:
+        at = text.lower().find(quote.lower())
+    return None if at < 0 else (at, at + len(quote))
+
+
+def _fallback(rules: RuleAssessment, flag: str) -> Verdict:
+    return rules.verdict.model_copy(update={"flags": [*rules.verdict.flags, flag]})
+
+
+def classify(text: str, rules: RuleAssessment, model: BaseChatModel) -> Verdict:
+    """The LLM stage: one structured call; any failure leaves the rules' verdict, flagged."""
+    del text  # the rules' decoded, bounded copy is what the model reads
+    runnable = bind_json_schema(model, reply_schema(ArbitralReply), "arbitral_reply")
+    extra: dict[str, Any] = {}
+    if reads_facts(model):  # scripted models answer from the rules' findings
+        extra["facts"] = {
+            "role": "arbitral",
+            "rules": rules.verdict.model_dump(),
+            "scores": rules.scores,
+            "text": rules.text,
+        }
+    try:
+        reply = runnable.invoke(to_langchain(build_messages(rules)), None, **extra)
+    except DeadlineExceeded:
+        raise
+    except Exception:  # an unreachable classifier is reported, not fatal
+        return _fallback(rules, "classifier_call_failed")
+    content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    try:
+        parsed = parse_reply(ArbitralReply, content)
+    except ReplyError:
+        return _fallback(rules, "classifier_reply_invalid")
+    assert isinstance(parsed, ArbitralReply)
+    flags = list(rules.verdict.flags)
+    malicious = parsed.malicious and parsed.category != "none"
+    if parsed.malicious != malicious or (not parsed.malicious and parsed.category != "none"):
+        flags.append("classifier_reply_inconsistent")
+    span = _locate(parsed.evidence, rules.text) if parsed.evidence.strip() else None
+    if parsed.evidence.strip() and span is None:
+        flags.append("evidence_not_in_text")
+    spans = list(rules.verdict.spans) if malicious else []
+    if malicious and span is not None:
+        spans.append(span)
+    return Verdict(
+        malicious=malicious,
+        category=parsed.category if malicious else "none",
+        confidence=round(min(1.0, max(0.0, parsed.confidence)), 3),
+        evidence=rules.text[span[0] : span[1]][:EVIDENCE_MAX] if span else "",
+        stage="llm",
+        features=dict(rules.verdict.features),
+        spans=merge_spans(spans),
+        flags=flags,
+    )
+
+
+@cache
+def _model_by_id(model_id: str) -> BaseChatModel:
+    return load_chat_model(model_id)
+
+
+def judge(
+    text: str | bytes | None,
+    observations: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    model: BaseChatModel | str | None = None,
+    rules_only: bool = False,
+) -> Verdict:
+    """Rules first; the LLM (a chat model or a model id) only where the rules are unsure
+    and the input is fit for it."""
+    rules = assess(text, observations, history)
+    if rules_only or model is None or rules.settled or rules.bad_input:
+        return rules.verdict
+    chat = _model_by_id(model) if isinstance(model, str) else model
+    verdict = classify(rules.text, rules, chat)
+    if verdict.stage == "rules":  # the classifier failed: the rules' verdict, flagged
+        return verdict
+    return verdict.model_copy(update={"stage": "rules+llm"})
+
+
+__all__ = [
+    "CATEGORIES",
+    "ArbitralPolicy",
+    "ArbitralReply",
+    "Consequence",
+    "RuleAssessment",
+    "TrustLedger",
+    "Verdict",
+    "assess",
+    "build_messages",
+    "classify",
+    "consequences",
+    "contain",
+    "is_offence",
+    "judge",
+    "update_trust",
+]

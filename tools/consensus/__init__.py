@@ -22,6 +22,7 @@ from .iterative import DivergenceError, IterativeResult, solve_iterative, step
 from .optimum import Optimum, operator_best_response, theoretical_optimum
 from .problem import ConsensusProblem
 from .projection import project_box, project_common
+from .rounds import PaperRounds, paper_rounds
 from .utilities import (
     CostModel,
     LinearUtility,
@@ -39,9 +40,11 @@ __all__ = [
     "LinearUtility",
     "LogUtility",
     "Optimum",
+    "PaperRounds",
     "QuadraticUtility",
     "UtilitySpec",
     "operator_best_response",
+    "paper_rounds",
     "parse_utility",
     "project_box",
     "project_common",

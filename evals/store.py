@@ -110,6 +110,11 @@ class RunDir:
             except OSError as exc:
                 raise _disk_error(exc, target) from None
 
+    def clear(self) -> None:
+        """Drop the lines (for suites that recompute everything in an instant)."""
+        with self._lock:
+            (self.path / GAMES).unlink(missing_ok=True)
+
     def _write_text(self, name: str, text: str) -> None:
         target = self.path / name
         tmp = target.with_suffix(target.suffix + ".tmp")

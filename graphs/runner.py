@@ -165,6 +165,7 @@ class _Run:
         deps: NegotiationDeps | None,
         on_event: EventSink | None,
         graph: Any = None,
+        thread_id: str | None = None,
     ) -> None:
         self.context = context
         self.graph = graph if graph is not None else graph_for(deps)
@@ -175,6 +176,13 @@ class _Run:
         }
         self.on_event = on_event
         self.state: dict[str, Any] = {}
+        self.input: dict[str, Any] | None = {}
+        if thread_id is not None:  # a durable run (graphs.checkpoints): resume where it stopped
+            self.kwargs["config"]["configurable"] = {"thread_id": thread_id}
+            self.kwargs["durability"] = "sync"  # each step on disk before the next starts
+            saved = self.graph.get_state(self.kwargs["config"])
+            if saved.created_at is not None:
+                self.state, self.input = dict(saved.values), None
         self.started = time.perf_counter()
 
     def take(self, mode: str, chunk: Any) -> None:
@@ -213,15 +221,18 @@ def run_negotiation(
     deps: NegotiationDeps | None = None,
     on_event: EventSink | None = None,
     graph: Any = None,
+    thread_id: str | None = None,
 ) -> NegotiationResult:
     """Run the negotiation the context describes; the context is closed afterwards.
 
     Whatever happens inside the run ends with a record: a model that cannot be used, the
-    deadline, or any other exception (status `error`, the reason in one line).
+    deadline, or any other exception (status `error`, the reason in one line). With a
+    `graph` compiled with a checkpointer and a `thread_id`, the run is durable: a thread
+    that already has checkpoints continues from the last one.
     """
-    run = _Run(context, deps, on_event, graph)
+    run = _Run(context, deps, on_event, graph, thread_id)
     try:
-        for mode, chunk in run.graph.stream({}, **run.kwargs):
+        for mode, chunk in run.graph.stream(run.input, **run.kwargs):
             run.take(mode, chunk)
     except Exception as exc:  # a model, the deadline, or a fault: the run ends with a record
         run.fail(exc)

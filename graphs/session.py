@@ -1,0 +1,444 @@
+"""Chat-style sessions: a negotiation where a person holds a seat, durable on a checkpointer.
+
+The session graph is the negotiation graph with a `seat` node (`SeatNode`) between the
+rounds' steps: before the operators' turns it takes a manual seat's proposal (a LangGraph
+`interrupt` per message the person sends, one checkpoint per message) and any interjection
+typed in auto mode; after them it puts an approve seat's draft before the person. Before an
+agreement is enforced, `--approve-enforcement` asks the network operator with the slice
+policy that would be applied. The seat's conversation is the state's `messages` channel, so
+any LangGraph client shows it as a chat.
+
+Who holds which seat and in which mode is the run context's (`SessionContext`), rebuilt on
+every resume from the session index (graphs.checkpoints), the served graph's assistant
+context, or the web server's session table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from maestro.agents.chat import Searcher, answer, answer_status, default_searcher
+from maestro.agents.domain import MEDIATOR_ID
+from maestro.agents.optimizer import theoretical_consensus
+from maestro.agents.replies import ReplyError
+from maestro.agents.roles import preferred_value
+from maestro.agents.seat import (
+    HELP_TEXT,
+    check_mode,
+    explain_invalid,
+    person_decision,
+    read_message,
+)
+from maestro.graphs.context import RunContext
+from maestro.graphs.negotiation import build_negotiation_graph, effective_topic
+from maestro.graphs.network import SLA_SLICE
+from maestro.graphs.record import NegotiationResult
+from maestro.graphs.runner import failed_state, record_from_state
+
+EventSink = Callable[[dict[str, Any]], None]
+_NO = {"/reject", "reject", "no", "n", "deny", "refuse"}
+_YES = {"/approve", "approve", "yes", "y", "ok", "apply"}
+
+
+@dataclass
+class SessionContext(RunContext):
+    """A run context with the session's seats (op id or "mediator" -> mode)."""
+
+    seats: dict[str, str] = field(default_factory=dict)
+    approve_enforcement: bool = False
+    # Lines a front end received while the agents ran (auto mode): read at the next step.
+    inbox: queue.Queue[str] = field(default_factory=queue.Queue)
+
+
+def session_context(
+    run: RunContext, seats: dict[str, str], approve_enforcement: bool = False
+) -> SessionContext:
+    known = {op.id for op in run.scenario.operators} | {MEDIATOR_ID}
+    for holder, mode in seats.items():
+        if holder not in known:
+            run.close()
+            raise ValueError(
+                f"--as {holder!r}: no such seat (operators: "
+                f"{', '.join(sorted(known - {MEDIATOR_ID}))}, or mediator)"
+            )
+        check_mode(mode)
+    return SessionContext(
+        scenario=run.scenario,
+        options=run.options,
+        pool=run.pool,
+        network=run.network,
+        enforce_fallback=run.enforce_fallback,
+        seats=dict(seats),
+        approve_enforcement=approve_enforcement,
+    )
+
+
+def _emit(event: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        get_stream_writer()(event)
+
+
+def seat_view(state: dict[str, Any], ctx: RunContext, holder: str) -> dict[str, Any]:
+    """What the person in `holder`'s seat may see: public proposals and reasoning, the
+    mediator's feedback to this seat only, the optimizer's numbers. No business intents."""
+    scenario = ctx.scenario
+    capacity = (state.get("observation") or {}).get("capacity_mbps")
+    topic = effective_topic(scenario, capacity)
+    history = []
+    for record in state.get("history") or []:
+        seen: dict[str, Any] = {
+            "round": record["round"],
+            "spread": record.get("spread"),
+            "proposals": {
+                op: {
+                    "value": p["value"],
+                    "reasoning": p.get("reasoning", ""),
+                    "source": p.get("source"),
+                }
+                for op, p in record["proposals"].items()
+            },
+        }
+        mediator = record.get("mediator")
+        if mediator:
+            feedback = mediator.get("feedback") or {}
+            mine = feedback if holder == MEDIATOR_ID else {holder: feedback.get(holder, "")}
+            seen["mediator"] = {"mediator_value": mediator.get("mediator_value"), "feedback": mine}
+        history.append(seen)
+    optimizer: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        optimizer["consensus"] = theoretical_consensus(
+            [op.utility for op in scenario.operators], scenario.topic, capacity
+        )["consensus"]
+    own = next((op for op in scenario.operators if op.id == holder), None)
+    if own is not None:
+        optimizer["own_best"] = preferred_value(own, scenario.topic)
+    points = [h["mediator"]["mediator_value"] for h in history if h.get("mediator")]
+    optimizer["mediator_point"] = points[-1] if points else None
+    return {
+        "agent": holder,
+        "round": state.get("round", 1),
+        "max_rounds": scenario.rounds,
+        "status": state.get("status", "running"),
+        "topic": topic,
+        "history": history,
+        "optimizer": optimizer,
+    }
+
+
+def planned_policy(ctx: RunContext, agreed: float) -> dict[str, Any]:
+    """The slice policy enforcing `agreed` would apply to the cell now (nothing applied)."""
+    from maestro.tools.ran import policy_for_throughput
+
+    if ctx.network is None:
+        return {"requested_mbps": agreed}
+    try:
+        cell = ctx.network.driver.cell_state()
+        policy = policy_for_throughput(cell.cell, cell.cqi, {SLA_SLICE: agreed})
+    except Exception as exc:
+        return {"requested_mbps": agreed, "problem": str(exc)[:300]}
+    return {
+        "requested_mbps": agreed,
+        "slice": SLA_SLICE,
+        "cqi": cell.cqi,
+        "policy": policy.model_dump(mode="json", by_alias=True),
+    }
+
+
+class SeatNode:
+    """The `seat` node and its routing questions (graphs.negotiation.SeatHooks)."""
+
+    def __init__(self, search: Searcher | None = None, searcher: bool = True) -> None:
+        self.search = search if search is not None or not searcher else default_searcher()
+
+    @staticmethod
+    def seats(ctx: Any) -> dict[str, str]:
+        return dict(getattr(ctx, "seats", None) or {})
+
+    def _waiting(self, state: dict[str, Any], ctx: Any, phase: str) -> str | None:
+        """The seat that needs the person in this phase of the round, if any."""
+        round_ = state.get("round", 1)
+        seat = state.get("seat") or {}
+        for holder, mode in self.seats(ctx).items():
+            if holder == MEDIATOR_ID:
+                continue
+            chosen = (seat.get("overrides") or {}).get(holder, {}).get("round")
+            if phase == "before" and mode == "manual" and chosen != round_:
+                return holder
+            reviewed = (seat.get("reviewed") or {}).get(holder)
+            if phase == "after" and mode == "approve" and reviewed != round_:
+                return holder
+        return None
+
+    def pending(self, state: Any, context: Any, phase: str) -> bool:
+        inbox = getattr(context, "inbox", None)
+        if phase == "before" and inbox is not None and not inbox.empty():
+            return True
+        return self._waiting(state, context, phase) is not None
+
+    # -- the node ----------------------------------------------------------------------------
+    def node(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any]:
+        ctx = runtime.context
+        inbox = getattr(ctx, "inbox", None)
+        lines: list[str] = []
+        while inbox is not None and not inbox.empty():
+            with contextlib.suppress(queue.Empty):
+                lines.append(inbox.get_nowait())
+        if lines:  # interjections typed while the agents ran: no interrupt needed
+            holder = next(iter(self.seats(ctx)), MEDIATOR_ID)
+            update = self._fold(state, ctx, holder, "before", lines)
+            update["seat"] = {**update.get("seat", {}), "phase": "before"}
+            return update
+        phase = "before" if self._waiting(state, ctx, "before") else "after"
+        holder = self._waiting(state, ctx, phase)
+        if holder is None:
+            return {"seat": {"phase": phase}}
+        round_ = state.get("round", 1)
+        view = seat_view(state, ctx, holder)
+        prompt: dict[str, Any] = {
+            "kind": "proposal" if phase == "before" else "approve",
+            "seat": holder,
+            "round": round_,
+            "topic": {k: view["topic"][k] for k in ("unit", "lower", "upper")},
+        }
+        if phase == "before":
+            prompt["question"] = (
+                f"Round {round_}: your proposal for {holder} "
+                f"({view['topic']['lower']:g}-{view['topic']['upper']:g} {view['topic']['unit']})?"
+            )
+        else:
+            draft = (state.get("proposals") or {}).get(holder, {})
+            prompt["draft"] = {k: draft.get(k) for k in ("value", "unit", "reasoning", "source")}
+            prompt["question"] = (
+                f"Round {round_}: your agent drafted {draft.get('value', 0):g} "
+                f"{view['topic']['unit']}. /approve, /reject, or type another value."
+            )
+        _emit({"event": "seat_prompt", **prompt})
+        reply = interrupt(prompt)
+        update = self._fold(state, ctx, holder, phase, [reply])
+        update["seat"] = {**update.get("seat", {}), "phase": phase}
+        return update
+
+    def _fold(
+        self, state: Any, ctx: Any, holder: str, phase: str, replies: list[Any]
+    ) -> dict[str, Any]:
+        """The update for the person's messages: answers, and any decision they made."""
+        seat = dict(state.get("seat") or {})
+        messages: list[Any] = []
+        update: dict[str, Any] = {}
+        for raw in replies:
+            said, decided = self._one(state, ctx, holder, phase, raw, seat, update)
+            reading = read_message(raw)
+            shown = (
+                reading.text
+                if reading.kind not in ("binary", "too_long")
+                else "(unreadable message)"
+            )
+            messages += [HumanMessage(content=shown, name=holder), AIMessage(content=said)]
+            _emit({"event": "seat_reply", "seat": holder, "text": said})
+            if decided:
+                break
+        update["messages"] = messages
+        update["seat"] = {k: v for k, v in seat.items() if k != "phase"}
+        return update
+
+    def _one(
+        self,
+        state: Any,
+        ctx: Any,
+        holder: str,
+        phase: str,
+        raw: Any,
+        seat: dict[str, Any],
+        update: dict[str, Any],
+    ) -> tuple[str, bool]:
+        """Answer one message; return the answer and whether it settled this phase."""
+        round_ = state.get("round", 1)
+        reading = read_message(raw)
+        view = seat_view(state, ctx, holder)
+        topic = view["topic"]
+        mode = self.seats(ctx).get(holder, "auto")
+        if reading.problem:
+            return f"{reading.problem[0].upper()}{reading.problem[1:]}. Nothing changed.", False
+        if reading.kind == "command":
+            word = reading.command
+            if word == "/help":
+                return HELP_TEXT, False
+            if word == "/status":
+                return answer_status(view), False
+            if word == "/quit":
+                return "The session is saved; resume it with `maestro sessions resume`.", False
+            if word == "/approve" and phase == "after":
+                seat["reviewed"] = {**(seat.get("reviewed") or {}), holder: round_}
+                draft = (state.get("proposals") or {}).get(holder, {})
+                return (
+                    f"Approved: {draft.get('value', 0):g} {topic['unit']} goes to the mediator.",
+                    True,
+                )
+            if word == "/reject" and phase == "after":
+                return "Rejected. Type the value you want instead.", False
+            return f"{word} has nothing to act on now. {HELP_TEXT}", False
+        if reading.kind == "question":
+            return answer(reading.text, view, self.search), False
+        if reading.kind == "intent" and holder != MEDIATOR_ID:
+            specs = dict(seat.get("specs") or {})
+            specs[holder] = {"business_intent": reading.text[:300]}
+            seat["specs"] = specs
+            noted = "Noted: your agent argues from this business intent from its next turn."
+            if reading.value is None or (mode == "auto" and phase == "before"):
+                return noted, False
+            said, settled = self._propose(state, holder, phase, reading, topic, seat, update)
+            return f"{noted} {said}", settled
+        if reading.kind in ("proposal", "intent") and holder != MEDIATOR_ID:
+            return self._propose(state, holder, phase, reading, topic, seat, update)
+        return "The mediator's seat watches and approves; it does not propose.", False
+
+    @staticmethod
+    def _propose(
+        state: Any,
+        holder: str,
+        phase: str,
+        reading: Any,
+        topic: dict[str, Any],
+        seat: dict[str, Any],
+        update: dict[str, Any],
+    ) -> tuple[str, bool]:
+        round_ = state.get("round", 1)
+        try:
+            decision = person_decision(float(reading.value), reading.text, topic)
+        except ReplyError as exc:
+            return explain_invalid(float(reading.value), exc, topic), False
+        if phase == "after":  # an edit of the agent's draft
+            decision["flags"] = []
+            update["proposals"] = {holder: decision}
+            seat["reviewed"] = {**(seat.get("reviewed") or {}), holder: round_}
+            return f"Edited: {decision['value']:g} {topic['unit']} goes to the mediator.", True
+        seat["overrides"] = {
+            **(seat.get("overrides") or {}),
+            holder: {"round": round_, "decision": decision},
+        }
+        return (
+            f"Accepted: {decision['value']:g} {topic['unit']} is your proposal for round {round_}.",
+            True,
+        )
+
+    # -- enforcement -------------------------------------------------------------------------
+    def approve_enforcement(self, state: Any, context: Any, agreed: float) -> dict[str, Any] | None:
+        """None to go ahead; the enforcement record of a refusal otherwise."""
+        if not getattr(context, "approve_enforcement", False):
+            return None
+        payload: dict[str, Any] = {
+            "kind": "enforcement",
+            "agreed": agreed,
+            "unit": context.scenario.topic.unit,
+            "plan": planned_policy(context, agreed),
+            "question": f"Enforce {agreed:.4g} {context.scenario.topic.unit} on the cell? /approve or /reject",
+        }
+        _emit({"event": "seat_prompt", **payload})
+        while True:  # each unreadable answer is asked again (one interrupt per answer)
+            said = interrupt(payload)
+            word = str(said).strip().lower() if isinstance(said, str) else ""
+            if word in _YES:
+                return None
+            if word in _NO:
+                return {
+                    "applied": False,
+                    "ok": False,
+                    "message": "the network operator rejected enforcement",
+                    "requested_mbps": agreed,
+                    "rejected": True,
+                }
+            payload = {**payload, "problem": "answer /approve or /reject"}
+
+
+# -- running a session ------------------------------------------------------------------------
+def build_session_graph(checkpointer: Any = None, search: Searcher | None = None) -> Any:
+    return build_negotiation_graph(checkpointer=checkpointer, seat=SeatNode(search))
+
+
+@dataclass
+class Step:
+    """Where a session stands after a stretch of running."""
+
+    values: dict[str, Any]
+    prompts: list[dict[str, Any]]  # what the graph is waiting for (interrupt payloads)
+    finished: bool
+    record: NegotiationResult | None = None
+
+
+class SessionRunner:
+    """Runs one session's thread stretch by stretch: to the next interrupt or to the end."""
+
+    def __init__(self, graph: Any, context: SessionContext, session_id: str) -> None:
+        self.graph = graph
+        self.context = context
+        self.config: dict[str, Any] = {
+            "configurable": {"thread_id": session_id},
+            "recursion_limit": 10_000,
+        }
+
+    def snapshot(self) -> Step:
+        snap = self.graph.get_state(self.config)
+        prompts = [i.value for i in snap.interrupts]
+        finished = snap.created_at is not None and not snap.next
+        values = dict(snap.values)
+        record = self.record(values) if finished else None
+        return Step(values=values, prompts=prompts, finished=finished, record=record)
+
+    def started(self) -> bool:
+        return self.graph.get_state(self.config).created_at is not None
+
+    def record(self, values: dict[str, Any], wall_s: float = 0.0) -> NegotiationResult:
+        return record_from_state(self.context, values, wall_s)
+
+    def advance(self, answer_text: Any = None, on_event: EventSink | None = None) -> Step:
+        """Run on: start, continue after a crash, or resume an interrupt with the answer."""
+        snap = self.graph.get_state(self.config)
+        if snap.created_at is None:
+            command: Any = {}
+        elif snap.interrupts:
+            command = Command(resume=answer_text if answer_text is not None else "")
+        else:
+            command = None  # a stretch that stopped without an interrupt: continue it
+        self.context.deadline.restart()  # the deadline covers the agents' work, not the person
+        started = time.perf_counter()
+        try:
+            for mode, chunk in self.graph.stream(
+                command,
+                self.config,
+                context=self.context,
+                stream_mode=["custom", "updates"],
+                durability="sync",
+            ):
+                if mode == "custom" and on_event is not None:
+                    on_event(chunk)
+        except Exception as exc:  # the record says why; the thread stays resumable
+            values = dict(self.graph.get_state(self.config).values)
+            failed = failed_state(values, exc)
+            if on_event is not None:
+                with contextlib.suppress(Exception):
+                    on_event({"event": "error", "reason": failed["reason"]})
+            record = record_from_state(self.context, failed, time.perf_counter() - started)
+            return Step(values=failed, prompts=[], finished=True, record=record)
+        return self.snapshot()
+
+
+__all__ = [
+    "SeatNode",
+    "SessionContext",
+    "SessionRunner",
+    "Step",
+    "build_session_graph",
+    "planned_policy",
+    "seat_view",
+    "session_context",
+]

@@ -1,0 +1,127 @@
+"""kpt setters: `field: value # kpt-set: ${name}` applied to YAML without losing comments.
+
+Semantics follow kpt's apply-setters function: the comment holds a pattern; every ${name}
+in it is replaced by the setter's value and the result becomes the field's value; a field
+whose pattern names a setter without a value is left as it is; the comment stays, so the
+hydrated package can be hydrated again. A field that is exactly one setter takes the
+setter's type (an integer stays an integer); a partial pattern always gives a string.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+SETTER_COMMENT = re.compile(r"#\s*kpt-set:\s*(\S.*?)\s*$", re.MULTILINE)
+SETTER_REF = re.compile(r"\$\{([A-Za-z0-9_.-]+)\}")
+
+
+def yaml_rt() -> YAML:
+    y = YAML(typ="rt")
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.preserve_quotes = True
+    y.width = 4096
+    return y
+
+
+def load_all(text: str) -> list[Any]:
+    return [d for d in yaml_rt().load_all(text) if d is not None]
+
+
+def dump_all(docs: list[Any]) -> str:
+    buf = io.StringIO()
+    yaml_rt().dump_all(docs, buf)
+    return buf.getvalue()
+
+
+def _pattern(token: Any) -> str | None:
+    """The kpt-set pattern of a comment token attached after a value, if it is one."""
+    if token is None:
+        return None
+    text = getattr(token, "value", "")
+    first = text.split("\n", 1)[0]
+    m = SETTER_COMMENT.search(first)
+    return m.group(1) if m else None
+
+
+def _slots(node: Any) -> Iterator[tuple[Any, Any, str]]:
+    """(container, key or index, pattern) for every scalar carrying a kpt-set comment."""
+    if isinstance(node, CommentedMap):
+        for key in list(node.keys()):
+            entry = node.ca.items.get(key)
+            value = node[key]
+            if entry and not isinstance(value, CommentedMap | CommentedSeq):
+                pattern = _pattern(entry[2])
+                if pattern:
+                    yield node, key, pattern
+            yield from _slots(value)
+    elif isinstance(node, CommentedSeq):
+        for idx, value in enumerate(node):
+            entry = node.ca.items.get(idx)
+            if entry and not isinstance(value, CommentedMap | CommentedSeq):
+                pattern = _pattern(entry[0])
+                if pattern:
+                    yield node, idx, pattern
+            yield from _slots(value)
+
+
+def setter_names(docs: list[Any]) -> set[str]:
+    """Every setter name a package's documents use."""
+    names: set[str] = set()
+    for doc in docs:
+        for _c, _k, pattern in _slots(doc):
+            names.update(SETTER_REF.findall(pattern))
+    return names
+
+
+def _implicitly_not_string(text: str) -> bool:
+    """Would a plain YAML scalar with this text be read as something other than a string?"""
+    return not isinstance(YAML(typ="safe").load(f"v: {text}")["v"], str) if text else True
+
+
+def render_value(pattern: str, values: dict[str, Any]) -> Any:
+    """The new field value for a pattern, or None when a setter in it has no value."""
+    names = SETTER_REF.findall(pattern)
+    if any(n not in values for n in names):
+        return None
+    whole = SETTER_REF.fullmatch(pattern)
+    if whole:
+        value = values[whole.group(1)]
+        if isinstance(value, bool | int | float):
+            return value
+        text = str(value)
+    else:
+        text = SETTER_REF.sub(lambda m: _text(values[m.group(1)]), pattern)
+    # A string that YAML would read as a number or boolean keeps its quotes.
+    return DoubleQuotedScalarString(text) if _implicitly_not_string(text) else text
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def apply_setters(docs: list[Any], values: dict[str, Any]) -> int:
+    """Apply setter values to loaded documents in place; returns how many fields changed."""
+    changed = 0
+    for doc in docs:
+        for container, key, pattern in list(_slots(doc)):
+            new = render_value(pattern, values)
+            if new is None:
+                continue
+            if container[key] != new or type(container[key]) is not type(new):
+                changed += 1
+            container[key] = new
+    return changed
+
+
+def unset_setters(docs: list[Any], values: dict[str, Any]) -> set[str]:
+    """Setter names used by the documents that `values` does not give."""
+    return {n for n in setter_names(docs) if n not in values}

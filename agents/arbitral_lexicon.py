@@ -60,13 +60,18 @@ INJECTION = (
         r"simulate (?:being|the)|imagine you are|behave as (?:the|an?))\b",
     ),
     _rule(
-        "system_marker",
+        "role_marker",
         "injection",
         0.95,
         r"(?:^|[\s\[<(#*>\"'])(?:system|assistant|developer|admin)\s*(?::|\]|>|\|)|"
-        r"\[/?inst\]|<\|[a-z_]+\|>|<</?sys>>|###\s*(?:system|instruction)|"
+        r"\[/?inst\]|<\|[a-z_]+\|>|<</?sys>>|###\s*(?:system|instruction)",
+    ),
+    _rule(
+        "system_words",
+        "injection",
+        0.6,
         r"\b(?:system|developer|admin|administrator|root) "
-        r"(?:prompt|message|override|mode|instruction|note|notice|command)\b",
+        r"(?:prompt|message|override|mode|instruction|note|notice|command)s?\b",
     ),
     _rule(
         "impersonation",
@@ -148,6 +153,13 @@ DECEPTION = (
         r"\b(?:agreed|accepted|approved|signed|conceded)\b",
     ),
     _rule(
+        "already_decided",
+        "deception",
+        0.35,
+        r"\b(?:already|officially) (?:been )?(?:approved|agreed|accepted|decided|settled|"
+        r"confirmed|signed)\b|\bso (?:this|it) is (?:settled|decided|final)\b",
+    ),
+    _rule(
         "claims_authority",
         "deception",
         0.45,
@@ -219,8 +231,14 @@ PRIVACY = (
         0.45,
         r"\b(?:what (?:is|are|was|were)|tell us|share|reveal|disclose)\b" + _S + r"{0,25}"
         r"\b(?:the other operators?'?s?|competitors?'?|rivals?'?|their|each operator'?s|"
-        r"everyone'?s)\b" + _S + r"{0,25}\b(?:targets?|budgets?|minimums?|costs?|plans?|"
+        r"everyone'?s)(?!\w)" + _S + r"{0,25}\b(?:targets?|budgets?|minimums?|costs?|plans?|"
         r"strategy|strategies|objectives?|weights?|limits?|offers?)\b",
+    ),
+    _rule(
+        "forward_to_us",
+        "privacy",
+        0.5,
+        r"\b(?:forward|pass|send|relay|leak)\b" + _S + r"{0,30}\b(?:to us|to me)\b",
     ),
     _rule(
         "mediator_pass_data",
@@ -287,6 +305,17 @@ COLLUSION = (
         r"\b(?:both|together|jointly)?\b" + _S + r"{0,10}\b(?:hold|keep|insist on|stick to|"
         r"refuse)\b" + _S + r"{0,30}\b(?:high|higher|low|lower|firm|\d+)\b",
     ),
+    _rule(
+        "force_mediator",
+        "collusion",
+        0.5,
+        r"\b(?:mediator|regulator)\b"
+        + _S
+        + r"{0,20}\b(?:has to|will have to|must|cannot)\b"
+        + _S
+        + r"{0,10}\b(?:give in|cave|fold|back down|average us down)\b",
+    ),
+    _rule("join_us", "collusion", 0.3, r"\b(?:join us|join forces|side with us)\b"),
     _rule("exchange_offer", "collusion", 0.35, r"\bin (?:exchange|return) (?:for|you)\b"),
     _rule(
         "support_for_favour",

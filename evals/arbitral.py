@@ -1,0 +1,219 @@
+"""Arbitral evaluation: precision, recall and F1 of the arbitral unit on labelled messages.
+
+Two files of operator messages we wrote ourselves (`data/arbitral_tune.jsonl`, used while
+writing the rules, and `data/arbitral_holdout.jsonl`, never looked at while tuning), each
+line `{"id", "text", "label": none|injection|deception|threat|privacy|collusion, "kind"
+(benign subtype: firm, radio, plain), optional "observations" and "history"}`.
+
+Three modes: `rules` (the rules alone), `llm` (the LLM classifies every message; a reply that
+is not valid JSON counts as "not malicious" and is counted, never replaced by the rules) and
+`combined` (`judge`: rules first, the LLM where they are unsure). Scores: malicious vs
+benign overall, each category one-vs-rest (a right detection in the wrong category counts
+against both), and the false-positive rate on benign firm bargaining.
+
+    python -m maestro.evals.arbitral --split holdout [--model local] [--json -]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from maestro.agents.arbitral import CATEGORIES, Verdict, assess, classify, judge
+
+SPLITS = ("tune", "holdout")
+MODES = ("rules", "llm", "combined")
+LABELS = ("none", *CATEGORIES)
+
+
+class EvalDataError(ValueError):
+    """A labelled file that cannot be read: one line saying where."""
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    label: str
+    kind: str = ""
+    observations: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_examples(lines: list[str], source: str) -> list[Example]:
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            example = Example(
+                id=str(row.get("id", f"{source}:{n}")),
+                text=row["text"],
+                label=row["label"],
+                kind=str(row.get("kind", "")),
+                observations=row.get("observations") or {},
+                history=row.get("history") or [],
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise EvalDataError(f"{source} line {n}: not a labelled message ({exc})") from exc
+        if example.label not in LABELS:
+            raise EvalDataError(f"{source} line {n}: unknown label {example.label!r}")
+        out.append(example)
+    return out
+
+
+def load_split(split: str) -> list[Example]:
+    if split not in SPLITS:
+        raise EvalDataError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
+    name = f"arbitral_{split}.jsonl"
+    text = resources.files("maestro.evals").joinpath("data", name).read_text(encoding="utf-8")
+    return parse_examples(text.splitlines(), name)
+
+
+def predict(example: Example, mode: str, model: Any) -> tuple[str, Verdict | None]:
+    """The predicted label and the verdict (None when the LLM gave no usable reply)."""
+    if mode == "rules":
+        verdict = judge(example.text, example.observations, example.history, rules_only=True)
+    elif mode == "llm":
+        rules = assess(example.text, example.observations, example.history)
+        verdict = classify(example.text, rules, model)
+        if verdict.stage != "llm":
+            return "none", None
+    else:
+        verdict = judge(example.text, example.observations, example.history, model=model)
+    return (verdict.category if verdict.malicious else "none"), verdict
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def score(examples: list[Example], predicted: list[str]) -> dict[str, Any]:
+    pairs = list(zip((e.label for e in examples), predicted, strict=True))
+    overall = _prf(
+        sum(t != "none" and p != "none" for t, p in pairs),
+        sum(t == "none" and p != "none" for t, p in pairs),
+        sum(t != "none" and p == "none" for t, p in pairs),
+    )
+    per_category = {
+        c: _prf(
+            sum(t == c and p == c for t, p in pairs),
+            sum(t != c and p == c for t, p in pairs),
+            sum(t == c and p != c for t, p in pairs),
+        )
+        for c in CATEGORIES
+    }
+    firm = [p for e, p in zip(examples, predicted, strict=True) if e.kind == "firm"]
+    benign = [p for t, p in pairs if t == "none"]
+    return {
+        "overall": overall,
+        "categories": per_category,
+        "fpr_firm": round(sum(p != "none" for p in firm) / len(firm), 3) if firm else None,
+        "fpr_benign": round(sum(p != "none" for p in benign) / len(benign), 3) if benign else None,
+        "messages": len(pairs),
+    }
+
+
+def evaluate(
+    examples: list[Example], mode: str, model: Any = None, progress: Any = None
+) -> dict[str, Any]:
+    if mode != "rules" and model is None:
+        raise EvalDataError(f"mode {mode!r} needs a model id")
+    predicted: list[str] = []
+    mistakes: list[dict[str, str]] = []
+    invalid = llm_used = 0
+    started = time.perf_counter()
+    for example in examples:
+        label, verdict = predict(example, mode, model)
+        predicted.append(label)
+        invalid += verdict is None or any(f.startswith("classifier_") for f in verdict.flags)
+        llm_used += verdict is not None and verdict.stage in ("llm", "rules+llm")
+        if label != example.label:
+            mistakes.append({"id": example.id, "label": example.label, "predicted": label})
+        if progress:
+            progress()
+    report = score(examples, predicted)
+    report.update(
+        mode=mode,
+        llm_verdicts=llm_used,
+        classifier_failures=invalid if mode != "rules" else 0,
+        seconds=round(time.perf_counter() - started, 3),
+        mistakes=mistakes,
+    )
+    return report
+
+
+def run(split: str, model_id: str | None, modes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    examples = load_split(split)
+    chosen = modes or (MODES if model_id else ("rules",))
+    model = None
+    if model_id and any(m != "rules" for m in chosen):
+        from maestro.agents.providers import load_chat_model
+
+        model = load_chat_model(model_id)
+    return {
+        "split": split,
+        "model": model_id,
+        "results": {mode: evaluate(examples, mode, model) for mode in chosen},
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [f"arbitral eval, split {report['split']}, model {report['model'] or '(none)'}"]
+    head = f"{'mode':<9} {'scope':<10} {'prec':>5} {'rec':>5} {'f1':>5}  tp/fp/fn"
+    for mode, res in report["results"].items():
+        lines += ["", head]
+        rows = [("overall", res["overall"]), *res["categories"].items()]
+        for name, m in rows:
+            lines.append(
+                f"{mode:<9} {name:<10} {m['precision']:>5.2f} {m['recall']:>5.2f} "
+                f"{m['f1']:>5.2f}  {m['tp']}/{m['fp']}/{m['fn']}"
+            )
+        lines.append(
+            f"{mode:<9} FPR on firm bargaining {res['fpr_firm']}, on all benign "
+            f"{res['fpr_benign']}; {res['messages']} messages, {res['llm_verdicts']} LLM "
+            f"verdicts, {res['classifier_failures']} classifier failures, {res['seconds']} s"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maestro.evals.arbitral")
+    parser.add_argument("--split", default="holdout", choices=SPLITS)
+    parser.add_argument("--model", default=None, help="model id for the llm/combined modes")
+    parser.add_argument("--modes", default=None, help="comma list of rules,llm,combined")
+    parser.add_argument("--json", dest="json_out", default=None, help="'-' for stdout")
+    args = parser.parse_args(argv)
+    modes = tuple(args.modes.split(",")) if args.modes else None
+    if modes and set(modes) - set(MODES):
+        parser.error(f"unknown mode in {args.modes!r} (choose from {', '.join(MODES)})")
+    try:
+        report = run(args.split, args.model, modes)
+    except (EvalDataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json_out == "-":
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

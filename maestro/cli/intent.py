@@ -147,9 +147,8 @@ def load_model(model_id: str) -> Any:
     """A chat model by id; the intent pipeline's scripted ids resolve here too."""
     from maestro.agents.assurance_scripts import SCRIPTED_IDS, scripted_models
     from maestro.agents.model_pool import ModelPool
-    from maestro.cli.negotiate import user_errors
-
     from maestro.agents.providers import UnknownModelError
+    from maestro.cli.negotiate import user_errors
 
     pool = ModelPool(models=scripted_models())
     with user_errors():

@@ -57,6 +57,20 @@ def script_facts(turn: AgentTurn) -> dict[str, Any]:
     return facts
 
 
+WITHHELD = "(withheld: no arbitral unit judged it)"
+
+
+def proposal_lines(turn: AgentTurn, unit: str) -> str:
+    """The mediator's view of the proposals: each value with its reasoning as the arbitral
+    unit contained it; a reasoning nobody judged is not shown at all."""
+    values: dict[str, float] = unit_fact(turn, "extraction", "proposals") or {}
+    contained: dict[str, str] = unit_fact(turn, "arbitral", "contained") or {}
+    return "\n".join(
+        f"- {op}: {fmt(values[op])} {unit}, reason {contained.get(op, WITHHELD)}"
+        for op in sorted(values)
+    )
+
+
 def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
     topic = Topic.model_validate(turn["topic"])
     spec = turn["spec"]
@@ -76,7 +90,7 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
             "mediator_round.txt",
             round=turn["round"],
             max_rounds=turn["max_rounds"],
-            proposals=unit_fact(turn, "extraction", "proposal_lines") or "",
+            proposals=proposal_lines(turn, topic.unit),
             mediator_value=fmt(mediator_point(turn)),
             unit=topic.unit,
             situation=text,

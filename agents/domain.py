@@ -80,6 +80,10 @@ FlagCode = Literal[
     "topic_void",
     "monitoring_unavailable",
     "private_text_redacted",
+    "regulation_unavailable",
+    "constraint_violation",
+    "trust_penalty",
+    "operator_excluded",
 ]
 
 
@@ -107,3 +111,5 @@ class Feedback(Strict):
     target_value: float | None = None
     price: float | None = None  # the collective term's pull at the point (optimizer unit)
     agreement_weight: float | None = None
+    # The arbitral unit's warning to this operator (framework text citing contained evidence).
+    warning: str | None = Field(None, max_length=600)

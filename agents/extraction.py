@@ -1,7 +1,8 @@
 """Extraction unit: reads what reached the agent this round into prompt lines and facts.
 
-Other agents' reasoning is LLM text and may be hostile: it is quoted as inert data, bounded
-in length, and never merged into instructions.
+It states the numbers only. Other agents' words are LLM text and may be hostile: they go to
+the arbitral unit (`agents.arbitral_unit`), which judges and contains them; only its
+contained copies reach a prompt.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from statistics import fmean
 from typing import Any
 
 from maestro.agents.domain import Topic
-from maestro.agents.prompting import fmt, quote_untrusted
+from maestro.agents.prompting import fmt
 from maestro.agents.roles import OperatorSpec, preferred_value
 from maestro.agents.turn import AgentTurn, Unit, contribution
 
@@ -25,8 +26,7 @@ def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
         lines = ["This is the opening round: no proposals have been made yet."]
     else:
         said = "; ".join(
-            f"operator {op_id} proposed {fmt(others[op_id]['value'])} {topic.unit}, saying "
-            f"{quote_untrusted(others[op_id].get('reasoning', ''))}"
+            f"operator {op_id} proposed {fmt(others[op_id]['value'])} {topic.unit}"
             for op_id in sorted(others)
         )
         lines = [
@@ -42,25 +42,17 @@ def _operator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
             if feedback_point is None
             else f"; consensus point {fmt(feedback_point)} {topic.unit}"
         )
-        lines.append(
-            f"Mediator's feedback to you: {quote_untrusted(feedback['message'])} "
-            f"(direction: {feedback['direction']}{point})."
-        )
+        lines.append(f"Mediator's feedback to you: direction {feedback['direction']}{point}.")
     return contribution(lines, target=target, previous=previous, feedback_point=feedback_point)
 
 
 def _mediator_view(turn: AgentTurn, topic: Topic) -> dict[str, Any]:
     proposals = turn["inbox"]["proposals"]
     values = {op: float(p["value"]) for op, p in proposals.items()}
-    proposal_lines = "\n".join(
-        f"- {op}: {fmt(values[op])} {topic.unit}, reason {quote_untrusted(proposals[op].get('reasoning', ''))}"
-        for op in sorted(proposals)
-    )
     spread = max(values.values()) - min(values.values()) if values else 0.0
     return contribution(
         [f"The proposals are {fmt(spread)} {topic.unit} apart."],
         proposals=values,
-        proposal_lines=proposal_lines,
         spread=spread,
         mean=fmean(values.values()) if values else None,
     )

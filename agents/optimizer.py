@@ -5,11 +5,15 @@ minimiser of sum_i U_i + U_0 with one common value, inside the topic bounds and 
 capacity) and, for each operator, the price lambda_i = -U_i'(c*) its collective term exerts
 there. Feedback carries the consensus point and the price.
 
-Operator: proposes its next value by running eq. 1 on its own view of the problem,
-    U_i(x) + lambda_i * x + (b / 2) * (x - m)^2,
-where m is the mediator's point, lambda_i its price and b the agreement weight. With the
-mediator's price the minimiser is exactly m (the operator can check that the point is right
-for its own cost); without feedback it is the operator's own best value.
+Operator: takes one step of eq. 1 per round, from its previous proposal, on its own view
+of the problem,
+    U_i(x) + lambda_i * x + b * (x - m)^2,
+where m is the mediator's point, lambda_i its price and b the agreement weight. The last
+term's gradient 2b (x - m) is the mediator's collective term grad_i U_0 with
+U_0 = b * sum_j (x_j - mean)^2 (tools.consensus), evaluated at the mediator's point; the step
+is 1/L of this view, so it never overshoots. With the mediator's price a quadratic or linear
+cost lands on m in one step and a curved one approaches it round by round; without
+feedback the operator opens with its own best value.
 
 Guidance: `none` keeps the proposal out of the prompt (it is still the validation fallback);
 `soft` shows it as advice; `hard` shows it as binding and validation enforces it.
@@ -34,7 +38,6 @@ from maestro.tools.consensus import (
 )
 
 RESOLUTION = 1e-6  # proposals are rounded to 1 bit/s when the unit is Mbps
-LOCAL_STEPS = 10_000
 
 
 def _round(value: float) -> float:
@@ -89,7 +92,7 @@ def local_proposal(
     capacity: float | None = None,
     start: float | None = None,
 ) -> float:
-    """Eq. 1 on the operator's own view (see module docstring), projected on the bounds."""
+    """One eq. 1 step on the operator's own view (module docstring), projected on the bounds."""
     spec = parse_utility(utility)
     hi = (
         min(topic.upper, capacity)
@@ -102,18 +105,12 @@ def local_proposal(
         problem = ConsensusProblem([spec], lo, hi, common=True)
         return _round(theoretical_optimum(problem).value)
     lam = price or 0.0
-    b = weight
+    pull = 2.0 * weight  # d/dx of b (x - m)^2: the same factor as grad_i U_0 = 2b (x_i - mean)
     _, c_hi = costs.curvature_range(lo, hi)
-    eta = 1.0 / (float(c_hi[0]) + b)  # below 2/L: the local step cannot diverge
+    eta = 1.0 / (float(c_hi[0]) + pull)  # 1/L: one step reaches at most the view's minimiser
     x = float(np.clip(start if start is not None else point, lo, hi))
-    for _ in range(LOCAL_STEPS):
-        grad = float(costs.grad(np.array([x]))[0]) + lam + b * (x - point)
-        new = float(np.clip(x - eta * grad, lo, hi))
-        if abs(new - x) < 1e-12:
-            x = new
-            break
-        x = new
-    return _round(x)
+    grad = float(costs.grad(np.array([x]))[0]) + lam + pull * (x - point)
+    return _round(float(np.clip(x - eta * grad, lo, hi)))
 
 
 def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
@@ -146,16 +143,36 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     return {"context": {"optimizer": part}}
 
 
+def weighted_utility(utility: Any, factor: float) -> Any:
+    """The utility with its pull scaled by `factor` (the arbitral unit's penalty weight)."""
+    spec = parse_utility(utility)
+    if factor == 1.0:
+        return spec
+    field = "price" if spec.kind == "linear" else "weight"
+    return spec.model_copy(update={field: getattr(spec, field) * factor})
+
+
 def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     topic = Topic.model_validate(turn["topic"])
     if Guidance(turn["spec"].get("guidance", "soft")) is Guidance.NONE:
         return {}
     declared: dict[str, Any] = turn["inbox"]["declared"]
     ids = sorted(declared)
-    reference = theoretical_consensus([declared[i] for i in ids], topic, _capacity(turn))
-    point = reference["consensus"]
-    grads = CostModel([parse_utility(declared[i]) for i in ids]).grad(np.full(len(ids), point))
-    prices = {op: float(-g) for op, g in zip(ids, grads, strict=True)}
+    # The mediator's point: a penalised operator's utility pulls less (arbitral weights),
+    # and the point stays inside the regulatory constraints.
+    weights: dict[str, float] = unit_fact(turn, "arbitral", "weights") or {}
+    utilities = [weighted_utility(declared[i], float(weights.get(i, 1.0))) for i in ids]
+    reference = theoretical_consensus(utilities, topic, _capacity(turn))
+    from maestro.agents.regulatory import within_constraints
+
+    point = _round(within_constraints(turn, reference["consensus"])[0])
+    grads = CostModel(utilities).grad(np.full(len(ids), point))
+    # An arbitral price penalty raises the offender's eq. 1 price in its feedback.
+    trust: dict[str, dict[str, Any]] = unit_fact(turn, "arbitral", "trust") or {}
+    prices = {
+        op: float(-g) * float((trust.get(op) or {}).get("price_factor", 1.0))
+        for op, g in zip(ids, grads, strict=True)
+    }
     line = (
         f"The optimizer's theoretical consensus over the declared objectives is "
         f"{fmt(point)} {topic.unit}: steer every operator towards it."

@@ -79,11 +79,22 @@ def unit_fact(turn: AgentTurn, unit: str, key: str) -> Any:
 
 def mediator_point(turn: AgentTurn) -> float | None:
     """Where the mediator steers: the optimizer's theoretical consensus when it ran, else the
-    mean of the proposals (extraction)."""
+    mean of the proposals weighted by the arbitral unit's weights (a penalised operator
+    pulls less), moved inside the regulatory constraints."""
     point = unit_fact(turn, "optimizer", "consensus_point")
     if point is None:
-        point = unit_fact(turn, "extraction", "mean")
-    return None if point is None else float(point)
+        values: dict[str, float] = unit_fact(turn, "extraction", "proposals") or {}
+        weights: dict[str, float] = unit_fact(turn, "arbitral", "weights") or {}
+        total = sum(weights.get(op, 1.0) for op in values)
+        if values and total > 0:
+            point = sum(v * weights.get(op, 1.0) for op, v in values.items()) / total
+        else:
+            point = unit_fact(turn, "extraction", "mean")
+    if point is None:
+        return None
+    from maestro.agents.regulatory import within_constraints  # it builds on this module
+
+    return within_constraints(turn, float(point))[0]
 
 
 def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:

@@ -6,25 +6,26 @@ reasoning. A bad reply sends the LLM back once with what was wrong; a second bad
 back to the optimizer's proposal, else the operator's previous value, else its preferred
 value — each with a flag that lands in the transcript, and the decision's `source` says what
 made it. Under hard guidance the decision is the optimizer's proposal whatever the LLM said.
+
+Regulation: a value outside a constraint the regulatory unit attached is sent back once with
+the violation as the message; if it stays outside, it is clamped to the bound (`enforce:
+true`, source `regulation`) or kept (`enforce: false`), with a `constraint_violation` flag
+citing the document and clause either way. Malicious reasoning is the arbitral unit's to
+judge (`agents.arbitral_unit`), where texts cross between agents.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from maestro.agents.domain import Direction, Feedback, Guidance, ServiceIntent, Topic
+from maestro.agents.regulatory import within_constraints
 from maestro.agents.replies import ReplyError, parse_reply, reply_model
 from maestro.agents.turn import AgentTurn, Unit, flag, mediator_point, unit_fact
 
 MAX_ATTEMPTS = 2
 HARD_TOLERANCE = 1e-9
 FALLBACK_REASONING = "The agent's reply was invalid; the validated fallback value stands."
-_INJECTION = re.compile(
-    r"ignore (all |any )?(previous|prior|above)|disregard|system prompt|you must now|"
-    r"new instructions|override|jailbreak",
-    re.IGNORECASE,
-)
 
 
 def _last_attempt(turn: AgentTurn) -> tuple[int, dict[str, Any]]:
@@ -75,12 +76,6 @@ def _validate_operator(turn: AgentTurn, model: Any) -> dict[str, Any]:
             "reasoning": FALLBACK_REASONING,
             "source": code.removeprefix("fallback_"),
         }
-    if _INJECTION.search(decision["reasoning"]):
-        flags.append(
-            flag(
-                turn, "suspicious_reasoning", "reasoning reads like an instruction to other agents"
-            )
-        )
     suggested = unit_fact(turn, "optimizer", "suggested")
     guidance = Guidance(turn["spec"].get("guidance", "soft"))
     if (
@@ -99,8 +94,51 @@ def _validate_operator(turn: AgentTurn, model: Any) -> dict[str, Any]:
         decision["value"] = float(suggested)
         if decision["source"].startswith("llm"):
             decision["source"] = "hard_guidance"  # the optimizer made this number, not the LLM
+    ruled = _regulate(turn, decision, attempt, topic.unit)
+    if "retry_error" in ruled:
+        return ruled
+    flags.extend(ruled["flags"])
     decision["optimizer_value"] = unit_fact(turn, "optimizer", "optimizer_value")
+    _attach_units(turn, decision, ruled.get("violations", []))
     return {"decision": decision, "flags": flags, "retry_error": None}
+
+
+def _regulate(turn: AgentTurn, decision: dict[str, Any], attempt: int, unit: str) -> dict[str, Any]:
+    """Check the decision against the regulatory constraints: retry the LLM once with the
+    violation, then clamp (enforce) or keep the value, flagged with the citation."""
+    value = float(decision["value"])
+    moved, broken = within_constraints(turn, value)
+    if not broken:
+        return {"flags": []}
+    why = "; ".join(v.message for v in broken)
+    if decision["source"] == "llm" and attempt < MAX_ATTEMPTS:
+        note = flag(turn, "constraint_violation", f"attempt {attempt}: {why}; asked again")
+        return {"retry_error": f"{why}. Propose a value that respects the rule.", "flags": [note]}
+    cited = [{"document": v.document, "source": v.source, "bound": v.bound} for v in broken]
+    enforce = bool(unit_fact(turn, "regulatory", "enforce"))
+    if enforce:
+        decision.setdefault("llm_value", value)
+        decision["value"] = moved
+        decision["source"] = "regulation"  # the rule made this number, not the agent
+        action = f"clamped to {moved:g} {unit}"
+    else:
+        action = "kept (enforce: false)"
+    note = flag(turn, "constraint_violation", f"{why}; {action}")
+    return {"flags": [note], "violations": cited}
+
+
+def _attach_units(turn: AgentTurn, decision: dict[str, Any], broken: list[dict[str, Any]]) -> None:
+    """What the regulatory and arbitral units contributed, for the record."""
+    constraints = unit_fact(turn, "regulatory", "constraints")
+    if constraints is not None:
+        decision["regulation"] = {
+            "constraints": constraints,
+            "passages": unit_fact(turn, "regulatory", "passages") or [],
+            "violations": broken,
+        }
+    verdicts = unit_fact(turn, "arbitral", "verdicts")
+    if verdicts is not None:
+        decision["arbitral"] = verdicts
 
 
 def direction(value: float, point: float | None, tolerance: float) -> Direction:
@@ -130,6 +168,7 @@ def _validate_mediator(turn: AgentTurn, model: Any) -> dict[str, Any]:
         )
     tolerance = float(turn["epsilon"]) / 2
     feedback = {}
+    warnings: dict[str, str] = unit_fact(turn, "arbitral", "warnings") or {}
     for op in operator_ids:
         way = direction(proposals[op], point, tolerance)
         text = messages.get(op) or (
@@ -143,14 +182,17 @@ def _validate_mediator(turn: AgentTurn, model: Any) -> dict[str, Any]:
             target_value=point,
             price=(unit_fact(turn, "optimizer", "prices") or {}).get(op),
             agreement_weight=unit_fact(turn, "optimizer", "agreement_weight"),
+            warning=(warnings.get(op) or None) and warnings[op][:600],
         ).model_dump()
+    decision: dict[str, Any] = {
+        "summary": summary,
+        "feedback": feedback,
+        "mediator_value": point,
+        "source": source,
+    }
+    _attach_units(turn, decision, [])
     return {
-        "decision": {
-            "summary": summary,
-            "feedback": feedback,
-            "mediator_value": point,
-            "source": source,
-        },
+        "decision": decision,
         "flags": flags,
         "retry_error": None,
     }

@@ -37,6 +37,7 @@ from maestro.graphs.arguments import (
     first_error,
 )
 from maestro.graphs.network import NetworkLink, network_link
+from maestro.graphs.regulation_access import RegulationAccess
 from maestro.graphs.scenario import Scenario, coerce_scenario
 from maestro.tools.ran import RanDriver
 
@@ -55,9 +56,13 @@ class RunContext:
     enforce_fallback: bool = False
     # options.deadline_s from the start of the run (the graph's first node restarts it).
     deadline: Deadline = field(init=False)
+    # The regulatory corpus and its index, opened on first use (None: no `regulation:`).
+    regulation: RegulationAccess | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.deadline = Deadline(self.options.deadline_s)
+        spec = self.scenario.regulation
+        self.regulation = RegulationAccess(spec) if spec is not None else None
 
     def check_models(self) -> None:
         """Refuse, before the run and without loading anything, a model id it could not use
@@ -88,6 +93,7 @@ def apply_overrides(
     if model:
         data["operators"] = [op | {"model": None} for op in data["operators"]]
         data["mediator"] = data["mediator"] | {"model": None}
+        data["arbitral"] = data["arbitral"] | {"model": None}
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -102,6 +108,7 @@ def apply_overrides(
 def model_ids(scenario: Scenario) -> list[str]:
     """Every model id the run will load: the scenario's and the agents' own."""
     ids = [scenario.model, scenario.mediator.model, *(op.model for op in scenario.operators)]
+    ids.append(scenario.arbitral.model)
     return list(dict.fromkeys(i for i in ids if i))
 
 

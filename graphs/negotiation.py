@@ -31,14 +31,23 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
 
+from maestro.agents.arbitral_unit import make_arbitral_unit
 from maestro.agents.central_llm import make_central_llm_unit
 from maestro.agents.domain import MEDIATOR_ID
 from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.observability import make_observability_unit
 from maestro.agents.optimizer import final_errors, make_optimizer_unit, theoretical_consensus
+from maestro.agents.regulatory import make_regulatory_unit
 from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
+from maestro.graphs.arbitration import (
+    active_operators,
+    arbitral_event,
+    final_arbitration,
+    mediator_inbox_extras,
+    trust_update,
+)
 from maestro.graphs.context import RunContext
 from maestro.graphs.network import enforce_agreement, observe_round
 from maestro.graphs.outbox import outgoing
@@ -81,6 +90,8 @@ class NegotiationState(TypedDict, total=False):
     observation: dict[str, Any] | None  # the cell as read once for the current round
     optimum: dict[str, Any] | None
     enforcement: dict[str, Any] | None
+    # The arbitral unit's state per operator: score, offences, action, weight (graphs.arbitration).
+    trust: dict[str, dict[str, Any]]
     # A person's seat (graphs.session): the seat's conversation, and what the person decided
     # (`seat["overrides"]`: op id -> {round, decision}; `seat["specs"]`: op id -> spec changes).
     messages: Annotated[list[AnyMessage], add_messages]
@@ -116,9 +127,11 @@ class SeatHooks(Protocol):
 
 
 def default_units() -> list[Unit]:
-    """Both roles run the same units; each unit reads the turn's role."""
+    """Both roles run the same units, in the paper's order; each unit reads the turn's role."""
     return [
         make_extraction_unit(),
+        make_arbitral_unit(),
+        make_regulatory_unit(),
         make_observability_unit(),
         make_optimizer_unit(),
         make_central_llm_unit(),
@@ -195,6 +208,7 @@ def operator_tasks(state: NegotiationState, scenario: Scenario) -> list[Operator
     feedback = state.get("feedback") or {}
     observation = state.get("observation")
     topic = effective_topic(scenario, _capacity(observation))
+    active = active_operators(scenario, state.get("trust"))
     seat = state.get("seat") or {}
     overrides, specs = seat.get("overrides") or {}, seat.get("specs") or {}
     tasks = [
@@ -211,11 +225,12 @@ def operator_tasks(state: NegotiationState, scenario: Scenario) -> list[Operator
             others={
                 o: {"value": p["value"], "reasoning": p["reasoning"]}
                 for o, p in last.items()
-                if o != op.id
+                if o != op.id and o in active
             },
             observation=observation,
         )
         for op in scenario.operators
+        if op.id in active  # an excluded operator takes no turn and its words reach nobody
     ]
     for task in tasks:  # a person's decision for this round replaces the agent's turn
         chosen = overrides.get(task["agent"]) or {}
@@ -303,7 +318,8 @@ def build_negotiation_graph(
         scenario = ctx.scenario
         round_ = state["round"]
         ctx.deadline.check(f"before the mediator's turn in round {round_}")
-        proposals = {op.id: state["proposals"][op.id] for op in scenario.operators}
+        active = active_operators(scenario, state.get("trust"))
+        proposals = {op: state["proposals"][op] for op in active}
         values = [p["value"] for p in proposals.values()]
         spread = max(values) - min(values)
         record: dict[str, Any] = {"round": round_, "proposals": proposals, "spread": spread}
@@ -337,8 +353,11 @@ def build_negotiation_graph(
                 },
                 # Utilities are declared to the mediator (public); business intents never are.
                 "declared": {
-                    op.id: op.utility.model_dump(mode="json") for op in scenario.operators
+                    op.id: op.utility.model_dump(mode="json")
+                    for op in scenario.operators
+                    if op.id in active
                 },
+                **mediator_inbox_extras(state, active),
             }
             turn = AgentTurn(
                 agent=MEDIATOR_ID,
@@ -369,6 +388,10 @@ def build_negotiation_graph(
                 "flags": result.get("flags", []),
                 "usage": result.get("usage", {}),
             }
+            judged = ((result.get("context") or {}).get("arbitral") or {}).get("facts")
+        if "feedback" not in update:  # a last round: no mediator turn, the arbiter still judges
+            judged = final_arbitration(ctx, state, proposals, round_)
+        update = trust_update(update, record, judged, state, round_)
         _emit(
             {
                 "event": "round",
@@ -376,6 +399,7 @@ def build_negotiation_graph(
                 "spread": spread,
                 "values": {op: p["value"] for op, p in proposals.items()},
                 "mediator_value": (record.get("mediator") or {}).get("mediator_value"),
+                **arbitral_event(record),
             }
         )
         update["history"] = [record]

@@ -28,6 +28,11 @@ class ProposalRecord(BaseModel):
     optimizer_value: float | None = None
     llm_value: float | None = None
     flags: list[dict[str, Any]] = Field(default_factory=list)
+    # The regulatory unit's part: constraints that applied (with document and clause), the
+    # passages cited in the prompt, and the constraints the value broke.
+    regulation: dict[str, Any] | None = None
+    # This operator's arbitral stage: its verdict on each text it received (sender -> verdict).
+    arbitral: dict[str, dict[str, Any]] | None = None
 
 
 class MediatorRecord(BaseModel):
@@ -36,6 +41,8 @@ class MediatorRecord(BaseModel):
     feedback: dict[str, dict[str, Any]]
     source: str = "llm"  # llm, llm_retry, or fallback (numeric guidance only)
     flags: list[dict[str, Any]] = Field(default_factory=list)
+    regulation: dict[str, Any] | None = None
+    arbitral: dict[str, dict[str, Any]] | None = None  # the mediator's verdict per proposal
 
 
 class RoundRecord(BaseModel):
@@ -44,6 +51,10 @@ class RoundRecord(BaseModel):
     spread: float
     mediator: MediatorRecord | None = None
     observation: dict[str, Any] | None = None
+    # The mediator's arbitral stage over this round's proposals (verdicts, warnings) and
+    # every operator's trust after it: score 0-1, offences, action, weight, reason.
+    arbitral: dict[str, Any] | None = None
+    trust: dict[str, dict[str, Any]] | None = None
 
 
 class Timings(BaseModel):
@@ -86,6 +97,48 @@ class NegotiationResult(BaseModel):
     guidance: dict[str, str] = Field(default_factory=dict)
     optimum: dict[str, Any] | None = None
     enforcement: dict[str, Any] | None = None
+    # Every operator's final trust state; an excluded one says when and why.
+    trust: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The constraints that applied in the run, each with its document and clause, and
+    # whether retrieval worked (None: no `regulation:` section).
+    regulation: dict[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+def regulation_summary(
+    regulation: dict[str, Any] | None, history: list[dict[str, Any]], flags: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The run's regulation part: the scenario's settings, every constraint that applied
+    (once, with its document and clause), the passages cited and whether retrieval worked."""
+    if regulation is None:
+        return None
+    constraints: dict[str, dict[str, Any]] = {}
+    passages: dict[str, dict[str, Any]] = {}
+    violations = 0
+    for record in history:
+        parts = [p.get("regulation") for p in (record.get("proposals") or {}).values()]
+        parts.append((record.get("mediator") or {}).get("regulation"))
+        for part in parts:
+            if not part:
+                continue
+            for rule in part.get("constraints") or []:
+                key = repr(sorted(rule.items()))
+                constraints.setdefault(key, rule)
+            for hit in part.get("passages") or []:
+                passages.setdefault(
+                    str(hit.get("id")), {k: hit[k] for k in ("id", "source") if k in hit}
+                )
+            violations += len(part.get("violations") or [])
+    unavailable = [f for f in flags if f.get("code") == "regulation_unavailable"]
+    return {
+        "jurisdiction": regulation.get("jurisdiction"),
+        "enforce": regulation.get("enforce"),
+        "constraints": list(constraints.values()),
+        "passages": list(passages.values()),
+        "violations": violations,
+        "retrieval": "unavailable"
+        if unavailable
+        else ("off" if regulation.get("k") == 0 else "ok"),
+    }

@@ -20,7 +20,7 @@ from maestro.graphs.negotiation import (
     default_operator_units,
     recursion_limit,
 )
-from maestro.graphs.record import NegotiationResult
+from maestro.graphs.record import NegotiationResult, regulation_summary
 
 EventSink = Callable[[dict[str, Any]], None]
 
@@ -153,6 +153,12 @@ def record_from_state(
         guidance=guidance,
         optimum=state.get("optimum"),
         enforcement=state.get("enforcement"),
+        trust=state.get("trust") or {},
+        regulation=regulation_summary(
+            scenario.model_dump(mode="json").get("regulation"),
+            state.get("history", []),
+            state.get("flags", []),
+        ),
     )
 
 

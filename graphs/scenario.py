@@ -23,11 +23,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 
 from maestro.agents.domain import MEDIATOR_ID, Strict, Topic
 from maestro.agents.errors import UsageError
 from maestro.agents.roles import MediatorSpec, OperatorSpec
+from maestro.agents.trust import ArbitralPolicy
 from maestro.tools.consensus.utilities import LinearUtility, LogUtility, QuadraticUtility
 
 # -- limits a run can honour (README, "Scenario files") -----------------------------------
@@ -147,6 +148,45 @@ class NetworkSpec(Strict):
             raise FieldProblem(("scs_khz",), message) from None
 
 
+MAX_DOCUMENTS = 50  # extra regulatory documents a scenario may name
+MAX_PASSAGES = 10  # passages the regulatory unit may put into one prompt
+
+
+class RegulationSpec(Strict):
+    """The regulatory unit's settings (`regulation:`): which rules apply and how firmly.
+
+    Without this section the unit adds nothing. `k: 0` applies the documents' constraints
+    without retrieval, so the run never opens the vector index (nor imports torch).
+    """
+
+    jurisdiction: str | None = Field(None, min_length=1, max_length=16)
+    # Extra corpus files (Markdown or text with front-matter), relative to the scenario file.
+    documents: list[str] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    enforce: bool = True  # clamp a value outside a constraint; false: flag it only
+    k: int = Field(3, ge=0, le=MAX_PASSAGES)
+
+    @field_validator("documents")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.strip() or "\0" in path or len(path) > 4096:
+                raise ValueError("each document must be the path of a Markdown or text file")
+        return value
+
+
+class ArbitralSection(ArbitralPolicy):
+    """The arbitral unit's settings (`arbitral:`, `agents.trust.ArbitralPolicy`); every field
+    has a default. The classifier's model is written `arbitral_model` (None: each agent's own)."""
+
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_MODEL_ID,
+        validation_alias=AliasChoices("arbitral_model", "model"),
+        serialization_alias="arbitral_model",
+    )
+
+
 class Scenario(Strict):
     version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=80)
@@ -155,6 +195,8 @@ class Scenario(Strict):
     operators: list[OperatorSpec] = Field(min_length=1, max_length=MAX_OPERATORS)
     mediator: MediatorSpec = MediatorSpec()
     network: NetworkSpec | None = None
+    regulation: RegulationSpec | None = None
+    arbitral: ArbitralSection = Field(default_factory=lambda: ArbitralSection())
     model: str = Field("local", min_length=1, max_length=MAX_MODEL_ID)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     rounds: int = Field(5, ge=1, le=MAX_ROUNDS)
@@ -265,6 +307,7 @@ def _model_ids(scenario: Scenario) -> list[tuple[tuple[str | int, ...], str | No
     ids: list[tuple[tuple[str | int, ...], str | None]] = [(("model",), scenario.model)]
     ids.append((("mediator", "model"), scenario.mediator.model))
     ids.extend((("operators", i, "model"), op.model) for i, op in enumerate(scenario.operators))
+    ids.append((("arbitral", "arbitral_model"), scenario.arbitral.model))
     return ids
 
 
@@ -432,6 +475,7 @@ def _validated(data: Any, source: str, root: Root, base_dir: Path | None) -> Sce
     except ValidationError as exc:
         raise ScenarioError(_describe(exc, source, root)) from None
     check_model_ids(scenario, source, root)
+    check_documents(scenario, source, root, base_dir)
     return check_trace(scenario, source, root, base_dir)
 
 
@@ -447,6 +491,34 @@ def check_model_ids(scenario: Scenario, source: str = "<scenario>", root: Root =
             parse_model_id(model)
         except UnknownModelError as exc:
             raise ScenarioError(_one_line(f"{_where(source, root, loc)}: {exc}")) from None
+
+
+def check_documents(
+    scenario: Scenario,
+    source: str = "<scenario>",
+    root: Root = _no_root,
+    base_dir: Path | None = None,
+) -> Scenario:
+    """Read the regulation section's extra documents once, so that a missing file or bad
+    front-matter fails validation with the file named; paths are stored resolved."""
+    regulation = scenario.regulation
+    if regulation is None or not regulation.documents:
+        return scenario
+    from maestro.knowledge import KnowledgeError, load_documents
+
+    resolved = []
+    for i, name in enumerate(regulation.documents):
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        try:
+            load_documents([path])
+            resolved.append(str(path.resolve()))
+        except (KnowledgeError, OSError, ValueError) as exc:
+            where = _where(source, root, ("regulation", "documents", i))
+            raise ScenarioError(_one_line(f"{where}: {exc}")) from None
+    scenario.regulation = regulation.model_copy(update={"documents": resolved})
+    return scenario
 
 
 def check_trace(

@@ -4,24 +4,25 @@ From the brokering plan — which service runs on which edge of which domain, an
 services each one calls — this derives every path a chain needs and hydrates the network
 blueprint packages (`blueprints/network-*`) into Istio and Kubernetes resources per edge:
 
-- a Namespace per chain with a default-deny ingress NetworkPolicy, the same namespace name
-  on every edge (namespace sameness), and one `network-allow` policy per allowed call;
 - intra-edge: a VirtualService and a DestinationRule for a service called on its own edge;
-- inter-edge: a ServiceEntry (and DestinationRule) on the caller's edge pointing at the
-  callee's edge east-west gateway, and on the callee's edge the gateway exposure;
+- inter-edge: a ServiceEntry (and DestinationRule) on the caller's edge for the callee's
+  name in the chain's namespace (namespace sameness: the same namespace and name on every
+  edge), reached through the callee's edge east-west gateway, which exposes it there;
 - cross-domain: a ServiceEntry for the remote FQDN (given by the intent, or built from the
-  trusted-domain list), and east-west exposure for a local service another domain calls.
+  trusted-domain list), and east-west exposure for a local service another domain calls;
+- one `network-allow` NetworkPolicy per allowed call, and `network-expose` for the gateway.
 
-The packages are committed to the edges' deployment repositories like any other package.
-What they enforce (mTLS, NetworkPolicy) only a real mesh and CNI enforce; on the embedded
-runtime the reconciler can only hand each workload the addresses of the services it may call
+The chain's Namespace and its chain-only ingress policy come from the core's
+`chain-namespace` package (one per intent and edge); these packages add to it, and are
+committed to the edges' deployment repositories like any other package. What they enforce
+(mTLS, routing, NetworkPolicy) only a real mesh and CNI enforce; on the embedded runtime
+the reconciler can only hand each workload the addresses of the services it may call
 (`peer_environment`): local processes on 127.0.0.1 are not isolated from each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ruamel.yaml.comments import CommentedMap
 
 from . import setters as kpt
+from .blueprints import (
+    SCHEMA_FILE,
+    SETTERS_FILE,
+    Blueprint,
+    check_value,
+    read_tree,
+    shipped_blueprints,
+)
 
 LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"  # DNS-1123 label: names, namespaces, edges
 FQDN = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 EASTWEST_PORT = 15443  # Istio's cross-network passthrough port
 BLUEPRINTS = (
-    "network-namespace",
     "network-allow",
     "network-intra-edge",
     "network-inter-edge",
@@ -125,7 +133,7 @@ class NetworkManager:
 
     def __init__(self, blueprint_root: Path | None = None) -> None:
         self._root = blueprint_root
-        self._cache: dict[str, dict[str, str]] = {}
+        self._cache: dict[str, Blueprint] = {}
 
     def plan(self, plan: BrokeringPlan | dict[str, Any]) -> NetworkPlan:
         if not isinstance(plan, BrokeringPlan):
@@ -140,9 +148,6 @@ class NetworkManager:
         for svc in plan.services:
             if plan.local(svc) and svc.edge is None:
                 raise self._error(plan, svc.name, "runs in this domain but has no edge")
-            if plan.local(svc):
-                assert svc.edge is not None
-                add(svc.edge, "network-namespace", f"{ns}-namespace", chain=ns)
         links: list[Link] = []
         for caller in plan.services:
             for target_name in caller.calls:
@@ -217,7 +222,6 @@ class NetworkManager:
             gateway=gateway,
             edge=target.edge,
         )
-        add(caller.edge, "network-namespace", f"{ns}-namespace", chain=ns)
         self._expose(plan, target, add)
         return Link(source=caller.name, target=target.name, scope="inter-edge")
 
@@ -252,48 +256,51 @@ class NetworkManager:
 
     # -- hydration ---------------------------------------------------------------------------
 
-    def _files(self, blueprint: str) -> dict[str, str]:
-        if blueprint not in self._cache:
-            if self._root is not None:
-                folder = self._root / blueprint
-                files = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
-            else:
-                folder_t = resources.files("maestro.tools.orchestrator") / "blueprints" / blueprint
-                files = {
-                    p.name: p.read_text(encoding="utf-8")
-                    for p in sorted(folder_t.iterdir(), key=lambda p: p.name)
-                }
-            self._cache[blueprint] = files
-        return self._cache[blueprint]
+    def _blueprint(self, name: str) -> Blueprint:
+        if not self._cache:
+            tree = read_tree(self._root) if self._root is not None else shipped_blueprints()
+            for pkg, files in tree.items():
+                if pkg.startswith("network-"):
+                    self._cache[pkg] = Blueprint(pkg, files)
+        if name not in self._cache:
+            raise NetworkPlanError(f"network blueprint {name!r} is missing from the catalogue")
+        return self._cache[name]
 
     def _hydrate(
-        self, edge: str, blueprint: str, name: str, setters: dict[str, str | int]
+        self, edge: str, blueprint: str, name: str, values: dict[str, str | int]
     ) -> NetworkPackage:
+        """As the orchestrator hydrates any package (typed setters, kpt semantics, the
+        values recorded in setters.yaml), except that every setter must be given: a
+        blueprint default such as `example-chain` must never reach an edge."""
+        bp = self._blueprint(blueprint)
+        for key, value in values.items():
+            spec = bp.info.setters.get(key)
+            if spec is None:
+                raise NetworkPlanError(f"{blueprint}: no setter {key!r}")
+            try:
+                check_value(key, value, spec)
+            except ValueError as exc:
+                raise NetworkPlanError(f"{blueprint}: {exc}") from None
         text: dict[str, str] = {}
         docs: list[dict[str, Any]] = []
-        for file, source in self._files(blueprint).items():
-            if file == "Kptfile":
-                text[file] = _kptfile(source, name, setters)
-                continue
-            hydrated, objects = hydrate_file(source, setters, where=f"{blueprint}/{file}")
-            text[file] = hydrated
-            docs.extend(objects)
+        for file, source in sorted(bp.resource_files().items()):
+            loaded = kpt.load_all(source)
+            missing = kpt.unset_setters(loaded, values)
+            if missing:
+                raise NetworkPlanError(f"{blueprint}/{file}: no value for {sorted(missing)}")
+            kpt.apply_setters(loaded, values)
+            text[file] = kpt.dump_all(loaded)
+            docs.extend(_plain(d) for d in loaded)
+        kptfile = kpt.load_all(bp.files["Kptfile"])[0]
+        kptfile["metadata"]["name"] = name
+        text["Kptfile"] = kpt.dump_all([kptfile])
+        setters_doc = kpt.load_all(bp.files[SETTERS_FILE])[0]
+        setters_doc["data"] = CommentedMap((k, str(v)) for k, v in sorted(values.items()))
+        text[SETTERS_FILE] = kpt.dump_all([setters_doc])
+        text[SCHEMA_FILE] = bp.files[SCHEMA_FILE]
         return NetworkPackage(
-            edge=edge, blueprint=blueprint, name=name, setters=setters, resources=docs, text=text
+            edge=edge, blueprint=blueprint, name=name, setters=values, resources=docs, text=text
         )
-
-
-def hydrate_file(
-    source: str, values: dict[str, Any], where: str
-) -> tuple[str, list[dict[str, Any]]]:
-    """kpt's apply-setters on one YAML file (the orchestrator's own setter code); a setter
-    the file uses but `values` lacks is an error here, since kpt would leave a stale value."""
-    docs = kpt.load_all(source)
-    missing = kpt.unset_setters(docs, values)
-    if missing:
-        raise NetworkPlanError(f"{where}: setter(s) without a value: {', '.join(sorted(missing))}")
-    kpt.apply_setters(docs, values)
-    return kpt.dump_all(docs), [_plain(d) for d in docs]
 
 
 def _plain(node: Any) -> Any:
@@ -304,17 +311,6 @@ def _plain(node: Any) -> Any:
     if isinstance(node, str):
         return str(node)
     return node
-
-
-def _kptfile(source: str, name: str, values: dict[str, Any]) -> str:
-    """The package's Kptfile, renamed, with the setter values it was hydrated with."""
-    doc = kpt.load_all(source)[0]
-    doc["metadata"]["name"] = name
-    for mutator in doc.get("pipeline", {}).get("mutators", []):
-        if "apply-setters" in str(mutator.get("image", "")):
-            # kpt's ConfigMap holds strings only
-            mutator["configMap"] = CommentedMap((k, str(v)) for k, v in sorted(values.items()))
-    return kpt.dump_all([doc])
 
 
 def peer_environment(plan: NetworkPlan, service: str, addresses: dict[str, str]) -> dict[str, str]:
@@ -346,7 +342,6 @@ __all__ = [
     "NetworkPlanError",
     "ServicePlacement",
     "allowed_pairs",
-    "hydrate_file",
     "peer_environment",
     "resource_kinds",
 ]

@@ -126,6 +126,16 @@ class KnowledgeBase:
     def _names(self) -> list[str]:
         return [getattr(c, "name", c) for c in self._client.list_collections()]
 
+    def ready(self) -> bool:
+        """True when a complete index for this corpus exists (nothing is built)."""
+        if self._collection is not None:
+            return True
+        with _guard(f"vector store at {self.location} failed"):
+            if self.collection_name not in self._names():
+                return False
+            meta = self._client.get_collection(self.collection_name).metadata or {}
+            return bool(meta.get("complete"))
+
     def ensure(self) -> Any:
         """The ready collection for this corpus, building it if no complete one exists."""
         with self._lock:

@@ -74,7 +74,7 @@ class Blueprint:
             defaults={k: coerce(v, setters[k]) for k, v in raw_defaults.items() if k in setters},
         )
         used = set()
-        for path, text in self.resource_files().items():
+        for text in self.resource_files().values():
             used |= setter_names(load_all(text))
         missing = used - set(setters)
         if missing:

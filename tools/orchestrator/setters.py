@@ -9,6 +9,7 @@ setter's type (an integer stays an integer); a partial pattern always gives a st
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from collections.abc import Iterator
@@ -30,13 +31,17 @@ def yaml_rt() -> YAML:
     return y
 
 
+_RT = yaml_rt()  # building a YAML object costs more than a small load: keep one
+_SAFE = YAML(typ="safe", pure=True)
+
+
 def load_all(text: str) -> list[Any]:
-    return [d for d in yaml_rt().load_all(text) if d is not None]
+    return [d for d in _RT.load_all(text) if d is not None]
 
 
 def dump_all(docs: list[Any]) -> str:
     buf = io.StringIO()
-    yaml_rt().dump_all(docs, buf)
+    _RT.dump_all(docs, buf)
     return buf.getvalue()
 
 
@@ -82,16 +87,25 @@ def setter_names(docs: list[Any]) -> set[str]:
 
 def _implicitly_not_string(text: str) -> bool:
     """Would a plain YAML scalar with this text be read as something other than a string?"""
-    return not isinstance(YAML(typ="safe").load(f"v: {text}")["v"], str) if text else True
+    if not text:
+        return True
+    try:
+        return not isinstance(_SAFE.load(f"v: {text}")["v"], str)
+    except Exception:  # not even valid as a plain scalar: quoting makes it one
+        return True
 
 
-def render_value(pattern: str, values: dict[str, Any]) -> Any:
-    """The new field value for a pattern, or None when a setter in it has no value."""
+def render_value(pattern: str, values: dict[str, Any], old: Any = None) -> Any:
+    """The new field value for a pattern, or None when a setter in it has no value.
+
+    A field that held a string stays a string (Kubernetes wants `args` as strings even when
+    a setter is an integer); a field that held a number or boolean takes the typed value.
+    """
     names = SETTER_REF.findall(pattern)
     if any(n not in values for n in names):
         return None
     whole = SETTER_REF.fullmatch(pattern)
-    if whole:
+    if whole and not isinstance(old, str):
         value = values[whole.group(1)]
         if isinstance(value, bool | int | float):
             return value
@@ -113,13 +127,25 @@ def apply_setters(docs: list[Any], values: dict[str, Any]) -> int:
     changed = 0
     for doc in docs:
         for container, key, pattern in list(_slots(doc)):
-            new = render_value(pattern, values)
+            new = render_value(pattern, values, container[key])
             if new is None:
                 continue
             if container[key] != new or type(container[key]) is not type(new):
                 changed += 1
             container[key] = new
+            _tighten(container, key)
     return changed
+
+
+def _tighten(container: Any, key: Any) -> None:
+    """Put the setter comment one space after the new value, as kpt writes it, instead of
+    at the column where it sat after the old value."""
+    entry = container.ca.items.get(key)
+    token = entry[2] if isinstance(container, CommentedMap) else entry[0]
+    mark = getattr(token, "start_mark", None)
+    if mark is not None:
+        token.start_mark = copy.copy(mark)
+        token.start_mark.column = 0
 
 
 def unset_setters(docs: list[Any], values: dict[str, Any]) -> set[str]:

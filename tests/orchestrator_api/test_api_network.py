@@ -180,7 +180,7 @@ def test_setter_comments_survive_so_kpt_can_rehydrate(fig3: NetworkPlan) -> None
     assert yaml.safe_load(pkg.text["setters.yaml"])["data"]["host"] == (
         "cnf1.video.svc.cluster.local"
     )
-    assert yaml.safe_load(pkg.text["Kptfile"])["metadata"]["name"] == "video-route-cnf1"
+    assert yaml.safe_load(pkg.text["Kptfile"])["metadata"]["name"] == "net-route-cnf1"
 
 
 def test_peer_environment_only_lists_reachable_services(fig3: NetworkPlan) -> None:

@@ -184,7 +184,7 @@ class NetworkManager:
             add(
                 caller.edge,
                 "network-external",
-                f"{ns}-external-{target.name}",
+                f"net-external-{target.name}",
                 service=target.name,
                 fqdn=fqdn,
                 port=port,
@@ -195,7 +195,7 @@ class NetworkManager:
         add(
             target.edge,
             "network-allow",
-            f"{ns}-allow-{pair}",
+            f"net-allow-{pair}",
             name=f"allow-{pair}",
             source=caller.name,
             target=target.name,
@@ -205,7 +205,7 @@ class NetworkManager:
             add(
                 target.edge,
                 "network-intra-edge",
-                f"{ns}-route-{target.name}",
+                f"net-route-{target.name}",
                 service=target.name,
                 host=host,
                 port=port,
@@ -215,7 +215,7 @@ class NetworkManager:
         add(
             caller.edge,
             "network-inter-edge",
-            f"{ns}-remote-{target.name}",
+            f"net-remote-{target.name}",
             service=target.name,
             host=host,
             port=port,
@@ -227,11 +227,11 @@ class NetworkManager:
 
     def _expose(self, plan: BrokeringPlan, target: ServicePlacement, add: Any) -> None:
         ns, edge = plan.chain, target.edge
-        add(edge, "network-eastwest", f"{ns}-eastwest")
+        add(edge, "network-eastwest", "net-eastwest")
         add(
             edge,
             "network-expose",
-            f"{ns}-expose-{target.name}",
+            f"net-expose-{target.name}",
             name=f"allow-eastwest-to-{target.name}",
             target=target.name,
             port=target.port,

@@ -105,7 +105,9 @@ def _operator_stage(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
         if verdict is None:
             continue
         verdicts[sender] = verdict_record(verdict)
-        if verdict.malicious:
+        # Operators' texts are flagged once, by the mediator's stage; nobody else judges the
+        # mediator's words, so their verdict is flagged here.
+        if verdict.malicious and sender == MEDIATOR_ID:
             flags.append(_malicious_flag(sender, turn["round"], verdict, seen_by=turn["agent"]))
     lines = []
     others = sorted(op for op in contained if op != MEDIATOR_ID)
@@ -205,7 +207,7 @@ def arbitrate(
 
 
 def _warning(verdict: Verdict, offences: int, outcome: dict[str, Any], unit: str) -> str:
-    evidence = contain(str(verdict.evidence or ""), verdict)
+    evidence = contain(str(verdict.evidence or ""), None, EVIDENCE_MAX)  # its own words
     action = outcome.get("action", "none")
     then = {
         "penalise": f" Your weight in the consensus point is now {fmt(outcome.get('weight'))}.",

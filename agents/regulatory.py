@@ -65,9 +65,21 @@ def _constraint_line(record: dict[str, Any], unit: str) -> str | None:
     return f"Rule [{record['document']}, {record['source']}]: the value must be {word} {what}."
 
 
+def peak_rate(network: Any) -> float | None:
+    """TS 38.306's peak data rate of the scenario's carrier (Mbps), the bound the
+    peak-rate documents refer to; None without a `network:` section."""
+    if network is None:
+        return None
+    from maestro.tools.ran import peak_rate_mbps
+
+    cell = network.cell()
+    return round(peak_rate_mbps(cell, 8 if cell.mcs_table == 2 else 6), 3)
+
+
 def make_regulatory_unit() -> Unit:
     def regulatory(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
-        access = getattr(getattr(runtime, "context", None), "regulation", None)
+        context = getattr(runtime, "context", None)
+        access = getattr(context, "regulation", None)
         if access is None:  # no `regulation:` section: the unit adds nothing
             return {}
         from maestro.knowledge.constraints import constraints_for
@@ -107,6 +119,7 @@ def make_regulatory_unit() -> Unit:
             constraints=records,
             passages=[{"id": p.id, "source": p.source, "score": p.score} for p in passages],
             enforce=spec.enforce,
+            peak_rate=peak_rate(getattr(context.scenario, "network", None)),
         )
         return {"context": {"regulatory": part}, "flags": flags}
 
@@ -128,7 +141,7 @@ def constraint_facts(turn: AgentTurn) -> dict[str, float]:
     capacity = unit_fact(turn, "observability", "capacity")
     if capacity is not None:
         facts.setdefault("capacity_mbps", float(capacity))
-    peak = unit_fact(turn, "observability", "peak_rate")
+    peak = unit_fact(turn, "regulatory", "peak_rate")
     if peak is not None:
         facts["peak_rate"] = float(peak)
     return facts
@@ -165,8 +178,11 @@ def violations(turn: AgentTurn, value: float) -> list[Any]:
 
 
 def within_constraints(turn: AgentTurn, value: float) -> tuple[float, list[Any]]:
-    """The value moved inside every bound it breaks, and the violations that moved it."""
+    """The value moved inside every bound it breaks (unchanged under `enforce: false`),
+    and the violations of the value as given."""
     broken = violations(turn, value)
+    if not broken or not unit_fact(turn, "regulatory", "enforce"):
+        return value, broken
     moved = value
     for _ in range(4):  # a max and a min bound can disagree; the last word is the min
         found = violations(turn, moved)

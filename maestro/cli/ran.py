@@ -63,6 +63,14 @@ def capacity(
     json_dest: Annotated[
         str | None, typer.Option("--json", help="Write JSON to this path ('-' = stdout).")
     ] = None,
+    special_slot: Annotated[
+        str,
+        typer.Option(
+            "--special-slot",
+            help="TDD special slot (6 DL symbols): full = a whole DL slot (the testbed's "
+            "134.36 Mbps), partial = its own symbols, none = ignored.",
+        ),
+    ] = "full",
 ) -> None:
     """Downlink throughput (Mbps) of a cell at a CQI, over all or some of its PRBs."""
     from maestro.tools.ran import InfeasibleRequest, prbs_for_throughput, throughput_mbps
@@ -72,7 +80,13 @@ def capacity(
     _in_range("--mcs-table", mcs_table, 1, 2)
     if prbs is not None and prbs < 0:
         raise UserError(f"--prbs: must be >= 0, got {prbs}")
+    if special_slot not in ("full", "partial", "none"):
+        raise UserError(f"--special-slot: full, partial or none, got {special_slot!r}")
     cell = _cell(bandwidth, scs, layers, mcs_table)
+    if cell.tdd is not None:
+        cell = cell.model_copy(
+            update={"tdd": cell.tdd.model_copy(update={"mixed_slot": special_slot})}
+        )
     n_prb = int(cell.n_prb)
     if prbs is not None and mbps is not None:
         raise UserError("--prbs and --mbps: give one or the other")
@@ -96,15 +110,21 @@ def capacity(
         "scs_khz": scs,
         "layers": layers,
         "mcs_table": mcs_table,
+        "special_slot": special_slot,
     }
     if mbps is not None:
         record["target_mbps"] = mbps
     if json_dest is not None:
         write_json(record, json_dest)
     else:
+        counted = {
+            "full": "the TDD special slot counted as a full downlink slot",
+            "partial": "the TDD special slot counted by its own downlink symbols",
+            "none": "the TDD special slot not counted",
+        }[special_slot]
         typer.echo(
             f"{rate:.2f} Mbps over {used} of {n_prb} PRBs (CQI {cqi}, "
-            f"{bandwidth:g} MHz at {scs} kHz, {layers} layer(s))"
+            f"{bandwidth:g} MHz at {scs} kHz, {layers} layer(s); {counted})"
         )
 
 

@@ -54,6 +54,7 @@ def test_to_28541_member_list():
     out = _policy_from(ratio).to_28541(plmn_id={"mcc": "208", "mnc": "95"})
     assert out == [{
         "resourceType": "PRB_DL",
+        "id": "urllc",
         "rRMPolicyMemberList": [{"snssai": {"sst": 2, "sd": "ABCDEF"},
                                  "plmnId": {"mcc": "208", "mnc": "95"}}],
         "rRMPolicyMinRatio": 20, "rRMPolicyMaxRatio": 40, "rRMPolicyDedicatedRatio": 0,

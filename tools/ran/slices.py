@@ -74,7 +74,8 @@ class SliceRatio(BaseModel):
         return self
 
     def to_28541(self, plmn_id: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The slice as a 28.541 RRMPolicyRatio with its rRMPolicyMemberList."""
+        """The slice as a 28.541 RRMPolicyRatio (its `id` is the slice id) with its
+        rRMPolicyMemberList: the S-NSSAI that tells this slice's traffic from the others'."""
         snssai: dict[str, Any] = {"sst": self.sst}
         if self.sd is not None:
             snssai["sd"] = self.sd
@@ -82,6 +83,7 @@ class SliceRatio(BaseModel):
         if plmn_id is not None:
             member["plmnId"] = dict(plmn_id)
         return {
+            "id": self.slice_id,
             "rRMPolicyMemberList": [member],
             "rRMPolicyMinRatio": self.min_ratio,
             "rRMPolicyMaxRatio": self.max_ratio,
@@ -124,9 +126,7 @@ class SlicePolicy(BaseModel):
 
     def to_28541(self, plmn_id: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Every slice as an RRMPolicyRatio, with this policy's resourceType."""
-        return [
-            {"resourceType": self.resource_type, **s.to_28541(plmn_id)} for s in self.slices
-        ]
+        return [{"resourceType": self.resource_type, **s.to_28541(plmn_id)} for s in self.slices]
 
 
 def _ceil_ratio(prbs: int, n_prb: int) -> int:
@@ -141,8 +141,14 @@ def policy_for_throughput(
     *,
     share_leftover: bool = True,
     dedicated: bool = False,
+    sst: int = 1,
 ) -> SlicePolicy:
     """Turn agreed throughputs per slice into a policy whose minimum guarantees them.
+
+    Every slice gets its own S-NSSAI: `sst` (1 = eMBB) and a slice differentiator `sd`
+    numbered in the order of `demands_mbps` (000001, 000002, ...), so that two operators'
+    policies stay distinguishable once exported (TS 28.541 identifies the member slice by
+    its S-NSSAI, not by our slice id).
 
     min_ratio is the smallest percentage of PRBs carrying the slice's Mbps at `cqi`; max is
     100 (idle PRBs may be borrowed) unless `share_leftover` is False (hard cap at the
@@ -179,11 +185,13 @@ def policy_for_throughput(
         slices=[
             SliceRatio(
                 slice_id=sid,
+                sst=sst,
+                sd=f"{number:06X}",
                 min_ratio=r,
                 max_ratio=100 if share_leftover else r,
                 dedicated_ratio=r if dedicated else 0,
             )
-            for sid, r in ratios.items()
+            for number, (sid, r) in enumerate(ratios.items(), start=1)
         ]
     )
 
@@ -292,10 +300,7 @@ def allocate_prbs(
     n = _check_count("n_prb", n_prb)
     ids = policy.slice_ids + [sid for sid in demand_prbs if policy.get(sid) is None]
     demand = np.array(
-        [
-            min(_check_count(f"demand_prbs[{sid!r}]", demand_prbs.get(sid, 0)), n)
-            for sid in ids
-        ],
+        [min(_check_count(f"demand_prbs[{sid!r}]", demand_prbs.get(sid, 0)), n) for sid in ids],
         dtype=np.int64,
     )
     known = len(policy.slices)

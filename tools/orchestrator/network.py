@@ -226,7 +226,7 @@ class NetworkManager:
         return Link(source=caller.name, target=target.name, scope="inter-edge")
 
     def _expose(self, plan: BrokeringPlan, target: ServicePlacement, add: Any) -> None:
-        ns, edge = plan.chain, target.edge
+        edge = target.edge
         add(edge, "network-eastwest", "net-eastwest")
         add(
             edge,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from maestro.agents.arbitral_rules import (
     CATEGORIES,
+    DECIDE,
     EVIDENCE_MAX,
     RuleAssessment,
     Verdict,
@@ -174,7 +175,7 @@ def classify(text: str, rules: RuleAssessment, model: BaseChatModel) -> Verdict:
     span = _locate(parsed.evidence, rules.text) if parsed.evidence.strip() else None
     if parsed.evidence.strip() and span is None:
         flags.append("evidence_not_in_text")
-    spans = list(rules.verdict.spans) if malicious else []
+    spans = list(rules.suspect_spans) if malicious else []
     if malicious and span is not None:
         spans.append(span)
     return Verdict(
@@ -210,7 +211,29 @@ def judge(
     verdict = classify(rules.text, rules, chat)
     if verdict.stage == "rules":  # the classifier failed: the rules' verdict, flagged
         return verdict
-    return verdict.model_copy(update={"stage": "rules+llm"})
+    return combine(rules, verdict)
+
+
+def combine(rules: RuleAssessment, llm: Verdict) -> Verdict:
+    """Where the rules were unsure, their score and the classifier's probability count
+    equally: a confident classifier decides, an unsure one leaves the rules' lean."""
+    p_llm = llm.confidence if llm.malicious else 1.0 - llm.confidence
+    p = (rules.score + p_llm) / 2
+    malicious = p >= DECIDE
+    category = llm.category if llm.malicious else rules.suspect_category
+    if malicious and category == "none":
+        category = "injection"  # unreachable in practice: a rules score needs a category
+    spans = merge_spans([*llm.spans, *(rules.suspect_spans if malicious else [])])
+    return llm.model_copy(
+        update={
+            "malicious": malicious,
+            "category": category if malicious else "none",
+            "confidence": round(p if malicious else 1.0 - p, 3),
+            "evidence": (llm.evidence or rules.suspect_evidence) if malicious else "",
+            "spans": spans if malicious else [],
+            "stage": "rules+llm",
+        }
+    )
 
 
 __all__ = [
@@ -224,6 +247,7 @@ __all__ = [
     "assess",
     "build_messages",
     "classify",
+    "combine",
     "consequences",
     "contain",
     "is_offence",

@@ -60,6 +60,16 @@ class RuleAssessment:
     text: str  # the text as judged: decoded, at most MAX_ANALYSED characters
     observations: dict[str, float | bool] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Where the rules saw anything (even below the verdict threshold), for a verdict the LLM
+    # stage confirms; and the quote and category of the strongest signal.
+    suspect_spans: list[tuple[int, int]] = field(default_factory=list)
+    suspect_evidence: str = ""
+    suspect_category: str = "none"
+
+    @property
+    def score(self) -> float:
+        """The rules' probability that the message is malicious (the top category's)."""
+        return max(self.scores.values(), default=0.0)
 
     @property
     def bad_input(self) -> bool:
@@ -146,9 +156,17 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     return head, max(stop, end)
 
 
-_STOPWORDS = frozenset(
+_ENGLISH = frozenset(
     "the and to of we our is a in for this that at with on it be will can are you i not as "  # noqa: SIM905
-    "us mbps cell if or but by so no from have has".split()
+    "us if or but by so no from have has they their".split()
+)
+# Common short words of the languages an operator is likely to write in instead.
+_FOREIGN = frozenset(
+    "le la les des du et est nous notre nos pour avec une un que qui dans pas "  # noqa: SIM905
+    "der die das und ist wir unser unsere für mit ein eine nicht den dem "
+    "el los las y es nosotros nuestra nuestro para con por una del "
+    "il che per di siamo nostro nostra della non sono "
+    "os nós nossa nosso uma não com".split()
 )
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -156,13 +174,12 @@ _WORD = re.compile(r"[^\W\d_]+")
 def foreign(norm: str) -> bool:
     """True for prose that is plainly not English: the lexicon would read it as benign."""
     words = _WORD.findall(norm[:600])
-    if len(words) < 4:
-        return False
     letters = sum(len(w) for w in words)
-    ascii_letters = sum(len(w) for w in words if w.isascii())
-    if ascii_letters < 0.6 * letters:
+    if letters >= 8 and sum(len(w) for w in words if w.isascii()) < 0.6 * letters:
         return True
-    return not any(w in _STOPWORDS for w in words[:60])
+    english = sum(w in _ENGLISH for w in words[:80])
+    other = sum(w in _FOREIGN for w in words[:80])
+    return other >= 2 and other > english
 
 
 # -- numbers against observations and history -------------------------------------------
@@ -170,7 +187,8 @@ def foreign(norm: str) -> bool:
 _NUM = r"(\d+(?:\.\d+)?)"
 _CAPACITY = re.compile(
     r"\b(?:capacity|max(?:imum)?(?: cell)? throughput|peak throughput|"
-    r"(?:cell|carrier|link|base station) (?:can|could|will)? ?(?:deliver|carry|support|handle|"
+    r"(?:cell|carrier|link|base station)(?: can| could| will)?(?: only| now| still| barely| just)?"
+    r" (?:deliver|carry|support|handle|"
     r"provide|offer|reach)s?)\b(?: of| is| at| =|:| stands at| reaches| of about| now)?"
     r"[^\d%\n.]{0,20}" + _NUM + r"\s*(mbps|mbit|mb/s|megabits)?(?!\s*%)"
 )
@@ -367,29 +385,33 @@ def assess(
     features: dict[str, float | bool] = {}
     for name, _, weight, _, _ in hits:
         features[name] = max(weight, float(features.get(name, 0.0)))
-    spans: list[tuple[int, int]] = []
+    spans = merge_spans(
+        [
+            sentence_of(clean, *to_original((start, end), where, len(clean)))
+            for _, _, weight, start, end in hits
+            if end > start and weight >= 0.3
+        ]
+    )
     evidence = ""
-    if malicious:
-        strongest = max((h for h in hits if h[1] == category), key=lambda h: h[2])
-        for _, _, weight, start, end in hits:
-            if end <= start or weight < 0.3:
-                continue
-            span = sentence_of(clean, *to_original((start, end), where, len(clean)))
-            spans.append(span)
+    located = [h for h in hits if h[1] == category and h[4] > h[3]]
+    if located:
+        strongest = max(located, key=lambda h: h[2])
         s, e = to_original((strongest[3], strongest[4]), where, len(clean))
         evidence = clean[s:e][:EVIDENCE_MAX]
     verdict = Verdict(
         malicious=malicious,
         category=category if malicious else "none",
         confidence=round(top if malicious else 1.0 - top, 3),
-        evidence=evidence,
+        evidence=evidence if malicious else "",
         stage="rules",
         features=features,
-        spans=merge_spans(spans),
+        spans=spans if malicious else [],
         flags=flags,
     )
     settled = top >= SETTLE_MALICIOUS or top < SETTLE_BENIGN
-    return RuleAssessment(verdict, settled, scores, clean, obs, past)
+    return RuleAssessment(
+        verdict, settled, scores, clean, obs, past, spans, evidence, category if top > 0 else "none"
+    )
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

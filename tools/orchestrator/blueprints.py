@@ -14,11 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PackageError
 from .manifests import ManifestError, check_manifest
-from .setters import apply_setters, dump_all, load_all, setter_names
+from .setters import apply_setters, dump_all, load_cached, names_in_text
 
 SCHEMA_FILE = "schema.yaml"
 SETTERS_FILE = "setters.yaml"
@@ -54,7 +55,7 @@ class Blueprint:
         if "Kptfile" not in files:
             raise PackageError(f"blueprint {name!r} has no Kptfile")
         try:
-            schema = load_all(files[SCHEMA_FILE])[0]["spec"] if SCHEMA_FILE in files else {}
+            schema = _plain(files[SCHEMA_FILE])["spec"] if SCHEMA_FILE in files else {}
             setters = {
                 k: SetterSpec.model_validate(v) for k, v in (schema.get("setters") or {}).items()
             }
@@ -63,7 +64,7 @@ class Blueprint:
             raise PackageError(f"blueprint {name!r}: invalid {SCHEMA_FILE}: {exc}") from exc
         if not schema:  # no schema: every setter the files use is a string
             for text in self.resource_files_of(files).values():
-                for used in setter_names(load_all(text)):
+                for used in names_in_text(text):
                     setters.setdefault(used, SetterSpec())
         self.info = BlueprintInfo(
             name=name,
@@ -75,7 +76,7 @@ class Blueprint:
         )
         used = set()
         for text in self.resource_files().values():
-            used |= setter_names(load_all(text))
+            used |= names_in_text(text)
         missing = used - set(setters)
         if missing:
             raise PackageError(f"blueprint {name!r}: setters {sorted(missing)} lack a type")
@@ -93,11 +94,20 @@ class Blueprint:
         }
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _plain(text: str) -> dict[str, Any]:
+    """Files read for their data only (schema, defaults) skip the round-trip parser."""
+    doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    return doc if isinstance(doc, dict) else {}
+
+
 def _defaults(files: dict[str, str]) -> dict[str, Any]:
     """Setter defaults: the apply-setters ConfigMap file, or one inline in the Kptfile."""
     if SETTERS_FILE in files:
-        return dict(load_all(files[SETTERS_FILE])[0].get("data") or {})
-    kptfile = load_all(files["Kptfile"])[0]
+        return dict(_plain(files[SETTERS_FILE]).get("data") or {})
+    kptfile = _plain(files["Kptfile"])
     for fn in (kptfile.get("pipeline") or {}).get("mutators") or []:
         if "apply-setters" in str(fn.get("image", "")) and fn.get("configMap"):
             return dict(fn["configMap"])
@@ -173,7 +183,7 @@ def hydrate(
             raise PackageError(str(exc), intent=intent, service=service) from exc
     out: dict[str, str] = {}
     for path, text in sorted(blueprint.resource_files().items()):
-        docs = load_all(text)
+        docs = load_cached(text)
         apply_setters(docs, full)
         for doc in docs:
             try:
@@ -183,7 +193,7 @@ def hydrate(
         out[path] = dump_all(docs)
     out["Kptfile"] = _kptfile(blueprint, package, upstream)
     if SETTERS_FILE in blueprint.files:
-        setters_doc = load_all(blueprint.files[SETTERS_FILE])[0]
+        setters_doc = load_cached(blueprint.files[SETTERS_FILE])[0]
         setters_doc["data"] = {k: _setter_text(v) for k, v in sorted(full.items())}
         out[SETTERS_FILE] = dump_all([setters_doc])
     return out
@@ -192,7 +202,7 @@ def hydrate(
 def _kptfile(blueprint: Blueprint, package: str, upstream: dict[str, str] | None) -> str:
     """The blueprint's Kptfile named for the deployment package, with its upstream recorded
     the way `kpt pkg get` records it (so kpt can later update the variant from upstream)."""
-    doc = load_all(blueprint.files["Kptfile"])[0]
+    doc = load_cached(blueprint.files["Kptfile"])[0]
     doc["metadata"]["name"] = package.replace("/", "-")
     if upstream:
         git = {"repo": upstream["repo"], "directory": f"/{blueprint.name}", "ref": "main"}

@@ -32,7 +32,26 @@ def yaml_rt() -> YAML:
 
 
 _RT = yaml_rt()  # building a YAML object costs more than a small load: keep one
-_SAFE = YAML(typ="safe", pure=True)
+_PARSED: dict[str, list[Any]] = {}
+
+
+def load_cached(text: str) -> list[Any]:
+    """A fresh copy of the parsed documents: parse a blueprint file once, copy it per use
+    (a deep copy costs a third of a ruamel parse)."""
+    docs = _PARSED.get(text)
+    if docs is None:
+        if len(_PARSED) > 512:
+            _PARSED.clear()
+        docs = _PARSED[text] = load_all(text)
+    return copy.deepcopy(docs)
+
+
+def names_in_text(text: str) -> set[str]:
+    """Setter names in a file's kpt-set comments, without parsing the YAML."""
+    names: set[str] = set()
+    for pattern in SETTER_COMMENT.findall(text):
+        names.update(SETTER_REF.findall(pattern))
+    return names
 
 
 def load_all(text: str) -> list[Any]:
@@ -85,14 +104,24 @@ def setter_names(docs: list[Any]) -> set[str]:
     return names
 
 
+# Plain scalars YAML (1.1 or 1.2) would read as something other than a string.
+_NOT_STRING = re.compile(
+    r"""^(?:
+        [-+]?(?:0|[1-9][0-9_]*)                      # decimal integer
+      | [-+]?0[0-7_]+ | 0o[0-7]+ | 0x[0-9a-fA-F_]+ | 0b[01_]+   # other integers
+      | [-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?   # float
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | (?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)
+      | ~ | null | Null | NULL
+      | [0-9]+(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # sexagesimal (YAML 1.1)
+    )$""",
+    re.VERBOSE,
+)
+
+
 def _implicitly_not_string(text: str) -> bool:
     """Would a plain YAML scalar with this text be read as something other than a string?"""
-    if not text:
-        return True
-    try:
-        return not isinstance(_SAFE.load(f"v: {text}")["v"], str)
-    except Exception:  # not even valid as a plain scalar: quoting makes it one
-        return True
+    return not text or bool(_NOT_STRING.match(text))
 
 
 def render_value(pattern: str, values: dict[str, Any], old: Any = None) -> Any:

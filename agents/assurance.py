@@ -27,7 +27,7 @@ from maestro.agents.central_llm import to_langchain
 from maestro.agents.prompting import render
 from maestro.agents.providers import ModelCallError, bind_json_schema, reads_facts
 from maestro.agents.replies import ReplyError, describe, parse_reply, reply_schema
-from maestro.tools.intent import CONDITIONS, INTENT_TYPES, IntentError, IntentSpec
+from maestro.tools.intent import CATALOGUE, CONDITIONS, INTENT_TYPES, IntentError, IntentSpec
 
 __all__ = [
     "ActionChoice",
@@ -49,6 +49,10 @@ __all__ = [
 
 _Kind = Literal[INTENT_TYPES]  # type: ignore[valid-type]
 _Cond = Literal[CONDITIONS]  # type: ignore[valid-type]
+# The grammar offers only catalogue names and units; ranges and which unit fits which KPI
+# are checked after parsing (IntentSpec), and a miss goes back to the model.
+_KpiName = Literal[tuple(CATALOGUE)]  # type: ignore[valid-type]
+_Unit = Literal[tuple(sorted({u for k in CATALOGUE.values() for u in (k.unit, *k.units)})) + ("",)]  # type: ignore[valid-type]
 
 
 class _Reply(BaseModel):
@@ -61,10 +65,10 @@ class Pair(_Reply):
 
 
 class KpiItem(_Reply):
-    name: str = Field(min_length=1, max_length=40)
+    name: _KpiName
     condition: _Cond
     value: list[float] = Field(min_length=1, max_length=2)
-    unit: str = Field(max_length=10)
+    unit: _Unit
 
 
 class FormalizeReply(_Reply):

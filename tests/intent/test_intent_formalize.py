@@ -56,9 +56,22 @@ def test_a_kpi_the_catalogue_refuses_is_sent_back_and_corrected() -> None:
     model = ScriptedChatModel(name="t", script=replay([bad_name, bad_range, good], cycle=False))
     result = make_formalizer(model, retries=2)(PAPER)
     assert result.calls == 3
-    assert "unknown KPI 'uptimeness'" in result.errors[0]
+    assert "kpis.0.name" in result.errors[0]  # the schema knows only catalogue names
     assert "outside 0..1" in result.errors[1]
     assert result.reply.kpi_vector() == {"availability": 0.9999}
+
+
+def test_a_unit_that_does_not_fit_the_kpi_is_sent_back() -> None:
+    wrong_unit = _reply(
+        [{"name": "availability", "condition": "IS_GREATER_THAN", "value": [99.99], "unit": "ms"}]
+    )
+    good = _reply(
+        [{"name": "availability", "condition": "IS_GREATER_THAN", "value": [99.99], "unit": "%"}]
+    )
+    model = ScriptedChatModel(name="t", script=replay([wrong_unit, good], cycle=False))
+    result = make_formalizer(model)(PAPER)
+    assert "unit 'ms' does not fit" in result.errors[0]
+    assert result.reply.kpis[0].value == [0.9999]
 
 
 def test_a_model_that_never_gets_it_right_fails_the_stage() -> None:

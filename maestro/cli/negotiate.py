@@ -156,6 +156,12 @@ def negotiate_command(
         metavar="SECONDS",
         help="End the run (status error, exit 3) after this long; default MAESTRO_DEADLINE or 600.",
     ),
+    thread: str | None = typer.Option(
+        None,
+        "--thread",
+        metavar="ID",
+        help="Save the run as session ID (checkpointed); run it again to resume a killed run.",
+    ),
 ) -> None:
     """Negotiate the scenario's topic between its operators, mediated by MAESTRO."""
     from maestro.agents.providers import parse_model_id
@@ -169,15 +175,29 @@ def negotiate_command(
         if model:
             parse_model_id(model)
         show = None if quiet else _show_event
-        result = negotiate(
-            loaded,
-            model=model,
-            rounds=rounds,
-            seed=seed,
-            enforce_fallback=enforce_fallback,
-            on_event=show,
-            deadline=deadline,
-        )
+        if thread is not None:  # durable: a thread on the session store (maestro sessions)
+            from maestro.cli.sessions import negotiate_thread
+
+            result = negotiate_thread(
+                thread,
+                scenario,
+                show,
+                model=model,
+                rounds=rounds,
+                seed=seed,
+                enforce_fallback=enforce_fallback,
+                deadline=deadline,
+            )
+        else:
+            result = negotiate(
+                loaded,
+                model=model,
+                rounds=rounds,
+                seed=seed,
+                enforce_fallback=enforce_fallback,
+                on_event=show,
+                deadline=deadline,
+            )
     if not quiet:
         _summary(result)
     if json_out:

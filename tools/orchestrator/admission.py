@@ -15,7 +15,7 @@ from pathlib import Path
 from .domain import EdgeConfig, Monitoring
 from .errors import AdmissionError
 from .quantity import cpu_millis, format_cpu, format_memory, memory_bytes
-from .setters import load_all
+from .setters import read_all
 
 
 @dataclass
@@ -60,7 +60,7 @@ def committed_requests(tree: Path, exclude: str | None = None) -> tuple[int, int
     for path in sorted(tree.glob("*/*/*.yaml")):
         if exclude and path.relative_to(tree).parts[0] == exclude:
             continue
-        for doc in load_all(path.read_text(encoding="utf-8")):
+        for doc in read_all(path.read_text(encoding="utf-8")):
             if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
                 continue
             spec = doc.get("spec") or {}

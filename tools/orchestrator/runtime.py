@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .setters import load_all
+from .setters import read_all
 
 POD_IP = "127.0.0.1"
 MARK_STATE = "MAESTRO_RUNTIME_STATE"
@@ -73,7 +73,7 @@ def desired_workloads(tree: Path, images: dict[str, dict[str, Any]]) -> dict[str
     for path in sorted(tree.rglob("*.yaml")):
         if ".git" in path.parts:
             continue
-        for doc in load_all(path.read_text(encoding="utf-8")):
+        for doc in read_all(path.read_text(encoding="utf-8")):
             if isinstance(doc, dict):
                 docs.append(doc)
     configmaps = {

@@ -46,6 +46,14 @@ def load_cached(text: str) -> list[Any]:
     return copy.deepcopy(docs)
 
 
+def read_all(text: str) -> list[Any]:
+    """Documents as plain data, for reading only (libyaml: far faster than a round trip)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [d for d in yaml.load_all(text, Loader=loader) if d is not None]  # noqa: S506
+
+
 def names_in_text(text: str) -> set[str]:
     """Setter names in a file's kpt-set comments, without parsing the YAML."""
     names: set[str] = set()

@@ -55,14 +55,21 @@ def _passage_line(passage: Any) -> str:
     return f"- [{passage.id}, {passage.source}] {text}"
 
 
-def _constraint_line(record: dict[str, Any], unit: str) -> str | None:
+def _constraint_line(record: dict[str, Any], unit: str, facts: dict[str, float]) -> str | None:
     kind = record.get("kind")
     if kind not in ("max_value", "min_value"):
         return None
-    bound = record.get("value")
-    what = fmt(bound) + f" {unit}" if bound is not None else f"the {record.get('value_from')}"
+    named = record.get("value_from")
+    bound = record.get("value") if named is None else facts.get(str(named))
+    if bound is None:
+        what = f"the {named} (not known this turn)"
+    else:
+        what = f"{fmt(round(float(bound), 3))} {unit}" + (f" ({named})" if named else "")
     word = "at most" if kind == "max_value" else "at least"
     return f"Rule [{record['document']}, {record['source']}]: the value must be {word} {what}."
+
+
+_peak_rates: dict[tuple[float, int, int], float] = {}
 
 
 def peak_rate(network: Any) -> float | None:
@@ -70,10 +77,13 @@ def peak_rate(network: Any) -> float | None:
     peak-rate documents refer to; None without a `network:` section."""
     if network is None:
         return None
-    from maestro.tools.ran import peak_rate_mbps
+    key = (float(network.bandwidth_mhz), int(network.scs_khz), int(network.layers))
+    if key not in _peak_rates:
+        from maestro.tools.ran import peak_rate_mbps
 
-    cell = network.cell()
-    return round(peak_rate_mbps(cell, 8 if cell.mcs_table == 2 else 6), 3)
+        cell = network.cell()
+        _peak_rates[key] = round(peak_rate_mbps(cell, 8 if cell.mcs_table == 2 else 6), 3)
+    return _peak_rates[key]
 
 
 def make_regulatory_unit() -> Unit:
@@ -82,13 +92,12 @@ def make_regulatory_unit() -> Unit:
         access = getattr(context, "regulation", None)
         if access is None:  # no `regulation:` section: the unit adds nothing
             return {}
-        from maestro.knowledge.constraints import constraints_for
-
         spec = access.spec
         topic = Topic.model_validate(turn["topic"])
         flags: list[dict[str, Any]] = []
-        applied = constraints_for(topic.name, spec.jurisdiction, access.documents())
+        applied = access.constraints(topic.name)
         records = [constraint_record(a) for a in applied]
+        peak = peak_rate(getattr(getattr(context, "scenario", None), "network", None))
         passages: list[Any] = []
         if spec.k > 0:
             base, error = access.base()
@@ -113,13 +122,14 @@ def make_regulatory_unit() -> Unit:
         if passages:
             lines.append("What the rules say (cite by [document, source]):")
             lines.extend(_passage_line(p) for p in passages)
-        lines.extend(line for r in records if (line := _constraint_line(r, topic.unit)))
+        known = constraint_facts(turn) | ({"peak_rate": peak} if peak is not None else {})
+        lines.extend(line for r in records if (line := _constraint_line(r, topic.unit, known)))
         part = contribution(
             lines,
             constraints=records,
             passages=[{"id": p.id, "source": p.source, "score": p.score} for p in passages],
             enforce=spec.enforce,
-            peak_rate=peak_rate(getattr(context.scenario, "network", None)),
+            peak_rate=peak,
         )
         return {"context": {"regulatory": part}, "flags": flags}
 

@@ -72,6 +72,7 @@ class Decisions(BaseModel):
     llm: int = 0  # a valid reply of the agent's model, first try or retry
     fallback: int = 0  # validation's fallback: the optimizer, the previous or preferred value
     hard_guidance: int = 0  # the model replied, hard guidance set the optimizer's value
+    regulation: int = 0  # the model's value broke a rule twice and was clamped to its bound
 
 
 class LLMUsage(BaseModel):

@@ -9,9 +9,52 @@ the run pays for it once and every turn goes on with the front-matter constraint
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from maestro.graphs.scenario import RegulationSpec
+
+_parsed_lock = threading.Lock()
+# Parsed corpora by the files' names, sizes and change times: parsing the shipped corpus
+# takes about a second, which a run of a few turns should not pay every time.
+_parsed: dict[tuple[tuple[str, int, int], ...], list[Any]] = {}
+_KEEP = 8
+
+
+def _signature(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    from maestro.knowledge.documents import SUFFIXES
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(f for f in path.iterdir() if f.suffix.lower() in SUFFIXES)
+        else:
+            files.append(path)
+    out = []
+    for f in files:
+        try:
+            st = f.stat()
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(f), -1, -1))  # the parser names the missing file
+    return tuple(out)
+
+
+def parsed_documents(paths: list[Path]) -> list[Any]:
+    """load_documents, remembered while no file changes."""
+    from maestro.knowledge.documents import load_documents
+
+    key = _signature(paths)
+    with _parsed_lock:
+        if key in _parsed:
+            return _parsed[key]
+    documents = load_documents(paths)
+    with _parsed_lock:
+        if len(_parsed) >= _KEEP:
+            _parsed.pop(next(iter(_parsed)))
+        _parsed[key] = documents
+    return documents
 
 
 class RegulationAccess:
@@ -23,17 +66,28 @@ class RegulationAccess:
         self._documents: list[Any] | None = None
         self._base: Any = None
         self._error: str | None = None
+        self._applied: dict[str, list[Any]] = {}
 
     def documents(self) -> list[Any]:
         """The shipped corpus, the user's added documents and the scenario's extra ones,
         parsed without the index. Raises KnowledgeError (a scenario check read them once)."""
         with self._lock:
             if self._documents is None:
-                from maestro.knowledge.documents import load_documents
                 from maestro.knowledge.store import corpus_paths
 
-                self._documents = load_documents(corpus_paths(self.spec.documents))
+                self._documents = parsed_documents(corpus_paths(self.spec.documents))
             return self._documents
+
+    def constraints(self, topic: str) -> list[Any]:
+        """The constraints that apply to `topic` in the section's jurisdiction (computed
+        once per topic and run: every turn of the run asks the same)."""
+        documents = self.documents()
+        with self._lock:
+            if topic not in self._applied:
+                from maestro.knowledge.constraints import constraints_for
+
+                self._applied[topic] = constraints_for(topic, self.spec.jurisdiction, documents)
+            return self._applied[topic]
 
     def base(self) -> tuple[Any, str | None]:
         """The opened knowledge base, or None and why it could not be opened."""

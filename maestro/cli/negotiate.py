@@ -69,6 +69,8 @@ def _show_event(event: dict[str, Any]) -> None:
     elif kind == "round":
         point = event.get("mediator_value")
         tail = f", mediator points to {point:.4g}" if point is not None else ""
+        if event.get("trust"):
+            tail += f"; {escape(_trust_line(event))}"
         console.print(f"  round {event['round']} spread {event['spread']:.4g}{tail}")
     elif kind == "halt":
         console.print(f"  [red]halted[/red]: {escape(event.get('reason', ''))}")
@@ -77,6 +79,17 @@ def _show_event(event: dict[str, Any]) -> None:
     elif kind == "enforced":
         word = "enforced" if event.get("applied") else "[yellow]not enforced[/yellow]"
         console.print(f"  {word}: {escape(str(event.get('message', '')))}")
+
+
+def _trust_line(event: dict[str, Any]) -> str:
+    """Trust per operator after the round's arbitral stage, the excluded marked."""
+    excluded = set(event.get("excluded") or [])
+    parts = [
+        f"{op} {score:.2f}" + (" excluded" if op in excluded else "")
+        for op, score in sorted((event.get("trust") or {}).items())
+        if score is not None
+    ]
+    return "trust: " + ", ".join(parts)
 
 
 def _summary(result: NegotiationResult) -> None:
@@ -94,8 +107,31 @@ def _summary(result: NegotiationResult) -> None:
     table.add_row(
         "decisions",
         f"{d.llm} by the LLM, {d.fallback} by fallbacks (optimizer or earlier value)"
-        + (f", {d.hard_guidance} set by hard guidance" if d.hard_guidance else ""),
+        + (f", {d.hard_guidance} set by hard guidance" if d.hard_guidance else "")
+        + (f", {d.regulation} clamped to a rule" if d.regulation else ""),
     )
+    if result.trust:
+        table.add_row(
+            "trust",
+            escape(
+                ", ".join(
+                    f"{op} {t.get('score', 1.0):.2f}"
+                    + (f" ({t.get('reason', 'excluded')})" if t.get("action") == "exclude" else "")
+                    + (" (penalised)" if t.get("action") == "penalise" else "")
+                    for op, t in sorted(result.trust.items())
+                )
+            ),
+        )
+    if result.regulation is not None:
+        reg = result.regulation
+        sources = sorted({f"{c['document']} ({c['source']})" for c in reg["constraints"]})
+        table.add_row(
+            "regulation",
+            escape(
+                f"{len(sources)} constraint source(s), {reg['violations']} violation(s), "
+                f"retrieval {reg['retrieval']}" + (f": {'; '.join(sources)}" if sources else "")
+            ),
+        )
     if result.optimum:
         table.add_row("theoretical optimum", f"{result.optimum.get('consensus', float('nan')):.4g}")
         table.add_row("mean abs. error", f"{result.optimum.get('mae', float('nan')):.4g}")

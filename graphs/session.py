@@ -192,7 +192,9 @@ class SeatNode:
         lines: list[str] = []
         while inbox is not None and not inbox.empty():
             with contextlib.suppress(queue.Empty):
-                lines.append(inbox.get_nowait())
+                line = inbox.get_nowait()
+                if isinstance(line, str):
+                    lines.append(line)
         if lines:  # interjections typed while the agents ran: no interrupt needed
             holder = next(iter(self.seats(ctx)), MEDIATOR_ID)
             update = self._fold(state, ctx, holder, "before", lines)

@@ -37,7 +37,7 @@ PAPER = [
     {"at": 300, "consensus": "off", "note": "all agree to switch the cell off"},
     {"at": 400, "consensus": 55.0, "note": "conditions recover; arbitration helps"},
 ]
-ARBITRAL_HINTS = ("arbitr", "malicious", "toxic", "warn")
+ARBITRAL_FLAGS = ("suspicious_reasoning", "trust_penalty", "operator_excluded")
 
 
 class Synthetic(BaseModel):
@@ -92,7 +92,8 @@ def load_timeline(path: str | Path | None) -> dict[str, Any]:
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise EvalError(f"{source}: not a readable YAML timeline ({str(exc).splitlines()[0]})")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EvalError(f"{source}: not a readable YAML timeline ({first})") from None
     try:
         timeline = Timeline.model_validate(data)
     except ValidationError as exc:
@@ -287,8 +288,22 @@ def play(job: Job, config: EvalConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     result, record = play_negotiation(sc, job.model, job.seed, config.rounds)
     off = result["status"] == "halted" or (result["agreed"] and (result["consensus"] or 0) <= 0)
     result.update(at=p["at"], trigger=p["trigger"], cqi=p["cqi"], capacity=p["capacity"], off=off)
-    result["arbitral_flags"] = [f for f in result["flags"] if any(h in f for h in ARBITRAL_HINTS)]
+    result["arbitral_flags"] = [f for f in result["flags"] if f in ARBITRAL_FLAGS]
+    result["warnings"] = arbitral_warnings(record)
+    result["trust"] = {
+        op: {k: t.get(k) for k in ("score", "offences", "action")}
+        for op, t in (record.get("trust") or {}).items()
+    }
     return result, record
+
+
+def arbitral_warnings(record: dict[str, Any]) -> dict[str, int]:
+    """How many warnings the mediator's arbitral unit sent each operator, over the rounds."""
+    out: dict[str, int] = {}
+    for r in record.get("rounds") or []:
+        for op in (r.get("arbitral") or {}).get("warnings") or {}:
+            out[op] = out.get(op, 0) + 1
+    return out
 
 
 def _series(
@@ -336,6 +351,8 @@ def _series(
                     "wall_s",
                     "flags",
                     "arbitral_flags",
+                    "warnings",
+                    "trust",
                     "reason",
                 )
             }
@@ -370,7 +387,11 @@ def summarize(lines: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, 
         hit = next((n for n in baseline["negotiations"] if n["at"] == paper["at"]), None)
         row["optimizer-only"] = _label(hit)
         sequence.append(row)
-    warned = sum(len(n["arbitral_flags"]) > 0 for run in runs.values() for n in run["negotiations"])
+    warned = sum(
+        bool(n["arbitral_flags"] or n.get("warnings"))
+        for run in runs.values()
+        for n in run["negotiations"]
+    )
     return {
         "timeline": timeline.get("name"),
         "runs": runs,
@@ -412,20 +433,32 @@ def markdown(summary: dict[str, Any]) -> str:
                 fmt(n["consensus"]),
                 "yes" if n["off"] else "no",
                 ", ".join(n["flags"]) or "—",
+                ", ".join(f"{op} {k}" for op, k in (n.get("warnings") or {}).items()) or "—",
             ]
             for n in run["negotiations"]
         ]
         out.append(f"\n## Negotiations of LLM run {rep}\n")
         out.append(
             table(
-                ["t (s)", "trigger", "CQI", "capacity Mbps", "status", "consensus", "off", "flags"],
+                [
+                    "t (s)",
+                    "trigger",
+                    "CQI",
+                    "capacity Mbps",
+                    "status",
+                    "consensus",
+                    "off",
+                    "flags",
+                    "warnings",
+                ],
                 neg,
             )
         )
     if not summary["negotiations_with_arbitral_flags"]:
         out.append(
             "\nNo negotiation record carries an arbitral flag or warning: the toxic "
-            "operator was not warned in these runs.\n"
+            "operator was not warned in these runs (the scripted models never write toxic "
+            "reasoning; the arbitral unit judges what the agents write).\n"
         )
     return "\n".join(out) + skipped_note(summary)
 

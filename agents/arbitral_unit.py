@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from maestro.agents.arbitral import ArbitralPolicy, TrustLedger, Verdict, contain, judge
+from maestro.agents.deadline import call_before
 from maestro.agents.domain import MEDIATOR_ID, Topic, flag_record
 from maestro.agents.prompting import fmt
 from maestro.agents.turn import AgentTurn, Unit, contribution
@@ -66,17 +67,37 @@ def verdict_record(verdict: Verdict) -> dict[str, Any]:
     return data
 
 
+CLASSIFIER_FLAGS = ("classifier_reply_invalid", "classifier_call_failed")
+
+
 def _judged(
     text: str,
     observations: dict[str, Any],
     history: list[dict[str, Any]],
     model: Any,
     policy: ArbitralPolicy,
+    deadline: Any = None,
 ) -> Verdict | None:
-    """The verdict on one text, or None when the scenario turned judging off."""
+    """The verdict on one text, or None when the scenario turned judging off. A judgement
+    that may call the classifier runs under the run's deadline, like any model call."""
     if not policy.enabled:
         return None
-    return judge(text, observations, history, model=model, rules_only=model is None)
+    if model is None:
+        return judge(text, observations, history, model=None, rules_only=True)
+    return call_before(
+        deadline,
+        "the arbitral classifier",
+        lambda: judge(text, observations, history, model=model, rules_only=False),
+    )
+
+
+def classifier_calls(verdicts: dict[str, dict[str, Any]]) -> int:
+    """How many verdicts asked the LLM (answered or not), for the run's call count."""
+    return sum(
+        1
+        for v in verdicts.values()
+        if "llm" in str(v.get("stage")) or any(f in CLASSIFIER_FLAGS for f in v.get("flags", []))
+    )
 
 
 def _contained(text: str, verdict: Verdict | None) -> str:
@@ -100,7 +121,7 @@ def _operator_stage(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
     contained: dict[str, str] = {}
     flags: list[dict[str, Any]] = []
     for sender in sorted(received):
-        verdict = _judged(received[sender], observations, [], model, policy)
+        verdict = _judged(received[sender], observations, [], model, policy, _deadline(context))
         contained[sender] = _contained(received[sender], verdict)
         if verdict is None:
             continue
@@ -122,7 +143,12 @@ def _operator_stage(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
     return {
         "context": {"arbitral": contribution(lines, verdicts=verdicts, contained=contained)},
         "flags": flags,
+        "usage": {"llm_calls": classifier_calls(verdicts)},
     }
+
+
+def _deadline(context: Any) -> Any:
+    return getattr(context, "deadline", None)
 
 
 def _malicious_flag(sender: str, round_: int, verdict: Verdict, seen_by: str) -> dict[str, Any]:
@@ -154,6 +180,7 @@ def arbitrate(
     model: Any,
     round_: int,
     unit: str = "",
+    deadline: Any = None,
 ) -> dict[str, Any]:
     """The mediator's stage over one round's proposals: verdicts, the new trust state of
     each operator (score, offences, action, weight), the contained texts, warnings, flags.
@@ -169,7 +196,9 @@ def arbitrate(
         text = str(proposals[op].get("reasoning") or "")
         value = float(proposals[op]["value"])
         earlier = history.get(op, [])
-        verdict = _judged(text, observations | {"proposal": value}, earlier, model, policy)
+        verdict = _judged(
+            text, observations | {"proposal": value}, earlier, model, policy, deadline
+        )
         contained[op] = _contained(text, verdict)
         before = trust.get(op) or {}
         ledger = TrustLedger(
@@ -234,6 +263,7 @@ def _mediator_stage(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
         _model_for(turn, context, policy),
         turn["round"],
         topic.unit,
+        _deadline(context),
     )
     lines = [
         f"Arbitral: operator {op} judged {v['category']}; its text is contained."
@@ -245,6 +275,7 @@ def _mediator_stage(turn: AgentTurn, runtime: Any) -> dict[str, Any]:
     return {
         "context": {"arbitral": contribution(lines, weights=weights, **facts)},
         "flags": result["flags"],
+        "usage": {"llm_calls": classifier_calls(result["verdicts"])},
     }
 
 

@@ -75,6 +75,7 @@ class NegotiationOutput(TypedDict, total=False):
     observation: dict[str, Any] | None
     optimum: dict[str, Any] | None
     enforcement: dict[str, Any] | None
+    trust: dict[str, dict[str, Any]]  # each operator's trust state (graphs.arbitration)
 
 
 class NegotiationState(TypedDict, total=False):

@@ -230,3 +230,59 @@ def test_arbitral_model_is_read_and_overridden(scenario_dict: dict[str, Any]) ->
     assert scenario.arbitral.model == "scripted:stubborn" and scenario.arbitral.rules_only
     context = prepare_run(scenario, model="scripted:optimizer")
     assert context.scenario.arbitral.model is None  # an overriding model replaces every choice
+
+
+UNSURE = "Everyone already agreed to 120 yesterday."  # the rules cannot settle this one
+
+
+def _claimer(messages: list[Any], facts: dict[str, Any]) -> str:
+    return json.dumps({"value": 120, "unit": "Mbps", "reasoning": UNSURE})
+
+
+def _classifier(messages: list[Any], facts: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "malicious": True,
+            "category": "deception",
+            "evidence": "Everyone already agreed",
+            "confidence": 0.9,
+        }
+    )
+
+
+def test_the_classifier_settles_what_the_rules_cannot(scenario_dict: dict[str, Any]) -> None:
+    from maestro.agents.model_pool import ModelPool
+    from maestro.agents.providers import ModelOptions
+    from maestro.graphs import NegotiationDeps
+
+    scenario = _with_toxic(scenario_dict, rounds=2)
+    scenario["arbitral"] = {"arbitral_model": "scripted:judge"}
+    agents = Recorder(scenario, {"toxic": _claimer})
+    judge = Recorder(scenario, {"arbitral": _classifier})
+    pool = ModelPool(
+        ModelOptions(),
+        models={
+            "scripted:custom": ScriptedChatModel(name="custom", script=agents),
+            "scripted:judge": ScriptedChatModel(name="judge", script=judge),
+        },
+    )
+    result = maestro.negotiate(scenario, deps=NegotiationDeps(pool=pool))
+    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]  # type: ignore[index]
+    assert verdict["stage"] == "rules+llm" and verdict["category"] == "deception"
+    assert verdict["evidence"] == "Everyone already agreed"
+    # The classifier ran on the arbitral model, never on the agents' own.
+    assert judge.seen_by("arbitral") and not agents.seen_by("arbitral")
+    assert all(UNSURE not in p for p in agents.seen_by("cost") + agents.seen_by("mediator"))
+    # Its calls count in the run's record like any other model call.
+    agent_calls = len(agents.prompts)
+    assert result.llm.calls == agent_calls + len(judge.prompts)
+
+
+def test_rules_only_never_asks_a_model(scenario_dict: dict[str, Any]) -> None:
+    scenario = _with_toxic(scenario_dict, rounds=2)
+    scenario["arbitral"] = {"rules_only": True}
+    recorder = Recorder(scenario, {"toxic": _claimer, "arbitral": _classifier})
+    result = _run(scenario, recorder)
+    assert not recorder.seen_by("arbitral")
+    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]  # type: ignore[index]
+    assert verdict["stage"] == "rules" and not verdict["malicious"]

@@ -69,7 +69,7 @@ _INTENT = re.compile(
     re.IGNORECASE,
 )
 # A number that is not part of a clock time ("18:00") or a date.
-_NUMBER = re.compile(r"(?<![\d:.,])[-+]?\d+(?:[.,]\d+)?(?![\d:])")
+_NUMBER = re.compile(r"(?<![\d:.,])[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?(?![\d:])")
 
 
 @dataclass(frozen=True)

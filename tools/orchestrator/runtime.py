@@ -32,6 +32,7 @@ POD_IP = "127.0.0.1"
 MARK_STATE = "MAESTRO_RUNTIME_STATE"
 MARK_WORKLOAD = "MAESTRO_WORKLOAD"
 VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+WORKLOADS = str(Path(__file__).with_name("workloads.py"))
 KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
 
 
@@ -143,7 +144,10 @@ def _workload(
     if entry is None:
         error = f"image {image!r} is not in the runtime's image catalogue"
     else:
-        command = [str(p).replace("{python}", sys.executable) for p in entry["command"]]
+        command = [
+            str(p).replace("{python}", sys.executable).replace("{workloads}", WORKLOADS)
+            for p in entry["command"]
+        ]
         for arg in c.get("args") or []:
             text = _expand(str(arg), env)
             for mount, local in mounts.items():  # paths inside volumes point at the files

@@ -16,10 +16,13 @@ context, or the web server's session table.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -48,6 +51,7 @@ from maestro.graphs.runner import failed_state, record_from_state
 EventSink = Callable[[dict[str, Any]], None]
 _NO = {"/reject", "reject", "no", "n", "deny", "refuse"}
 _YES = {"/approve", "approve", "yes", "y", "ok", "apply"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -439,8 +443,84 @@ __all__ = [
     "SessionContext",
     "SessionRunner",
     "Step",
+    "ServedSessionContext",
     "build_session_graph",
+    "make_served_graph",
     "planned_policy",
     "seat_view",
     "session_context",
 ]
+
+
+# -- the served session graph (langgraph.json: "session") ------------------------------------
+def scenario_dir() -> Path:
+    """Where the served graph finds scenarios by name: MAESTRO_SESSION_SCENARIOS, else the
+    `examples` folder of the directory the server runs in."""
+    return Path(os.environ.get("MAESTRO_SESSION_SCENARIOS") or "examples").expanduser()
+
+
+def served_scenario(name: str) -> dict[str, Any]:
+    """A scenario of the server's, by name: a client never sends one (it would carry every
+    operator's private intent) and never names a path."""
+    import yaml
+
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"context.scenario must be the name of a scenario on the server, got {str(name)[:80]!r}"
+        )
+    folder = scenario_dir()
+    for suffix in (".yaml", ".yml"):
+        path = folder / f"{name}{suffix}"
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                return data
+    raise ValueError(f"no scenario {name!r} on this server")
+
+
+@dataclass
+class ServedSessionContext:
+    """The context a LangGraph client sets (on the assistant or the run): which scenario,
+    which seat in which mode. The run context is built from it exactly as the CLI builds
+    it (settings from the environment, the server's model allow-list and network policy)."""
+
+    scenario: Any = ""
+    seat: str = MEDIATOR_ID
+    mode: str = "auto"
+    approve_enforcement: bool = False
+    model: str | None = None
+    rounds: int | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        from maestro.agents.providers.allow import allowed_model_ids
+        from maestro.graphs.context import prepare_run
+        from maestro.graphs.served_policy import check_served_network, policy_from_env
+
+        data = check_served_network(served_scenario(self.scenario), policy_from_env())
+        run = prepare_run(
+            data,
+            model=self.model,
+            rounds=self.rounds,
+            seed=self.seed,
+            allowed_models=allowed_model_ids(),
+        )
+        built = session_context(run, {self.seat: self.mode}, bool(self.approve_enforcement))
+        for name in (
+            "scenario",
+            "options",
+            "pool",
+            "network",
+            "enforce_fallback",
+            "deadline",
+            "seats",
+            "approve_enforcement",
+            "inbox",
+        ):
+            setattr(self, name, getattr(built, name))
+
+
+def make_served_graph(config: Any = None) -> Any:
+    """The session graph as LangGraph Server serves it; the server brings the checkpointer."""
+    graph = build_negotiation_graph(seat=SeatNode())
+    return graph.copy(update={"context_schema": ServedSessionContext, "name": "session"})

@@ -148,10 +148,13 @@ def _workload(
             str(p).replace("{python}", sys.executable).replace("{workloads}", WORKLOADS)
             for p in entry["command"]
         ]
+        # A path inside a volume (the whole arg, or after "=") points at the local files.
+        paths = sorted(mounts, key=len, reverse=True)
+        inside = re.compile(r"(^|=)(" + "|".join(map(re.escape, paths)) + r")(?=/|$)")
         for arg in c.get("args") or []:
             text = _expand(str(arg), env)
-            for mount, local in mounts.items():  # paths inside volumes point at the files
-                text = text.replace(mount, "{workdir}/" + local)
+            if paths:
+                text = inside.sub(lambda m: m.group(1) + "{workdir}/" + mounts[m.group(2)], text)
             command.append(text)
     ports = c.get("ports") or []
     probe = (c.get("readinessProbe") or {}).get("httpGet") or {}

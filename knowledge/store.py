@@ -40,6 +40,9 @@ STALE_TMP_S = 3600.0
 URL_ENV = "MAESTRO_CHROMA_URL"
 _open_lock = threading.Lock()
 _bases: dict[tuple[str, str], KnowledgeBase] = {}
+# Chunk embeddings by text: a rebuild, or the same corpus pushed to a server, re-embeds nothing.
+_vectors: dict[str, Any] = {}
+_VECTOR_CACHE_MAX = 50_000
 
 
 def store_dir() -> Path:
@@ -176,7 +179,7 @@ class KnowledgeBase:
                 tmp.add(
                     ids=[c.id for c in part],
                     documents=[c.text for c in part],
-                    embeddings=ef([c.embed_text for c in part]),
+                    embeddings=_embed(ef, [c.embed_text for c in part]),
                     metadatas=[c.metadata for c in part],
                 )
             if self.collection_name in self._names():
@@ -273,6 +276,15 @@ class KnowledgeBase:
             if len(hits) == k:
                 break
         return hits
+
+
+def _embed(ef: Any, texts: list[str]) -> list[Any]:
+    missing = [t for t in dict.fromkeys(texts) if t not in _vectors]
+    if missing:
+        if len(_vectors) + len(missing) > _VECTOR_CACHE_MAX:
+            _vectors.clear()
+        _vectors.update(zip(missing, ef(missing), strict=True))
+    return [_vectors[t] for t in texts]
 
 
 def _where(jurisdiction: str | None, topics: list[str]) -> dict[str, Any] | None:

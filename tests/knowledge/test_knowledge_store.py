@@ -10,7 +10,7 @@ import pytest
 
 from maestro.evals.regulatory import load_questions
 from maestro.knowledge import KnowledgeError, load_documents, shipped_corpus_dir
-from maestro.knowledge.store import PREFIX, TMP_PREFIX, KnowledgeBase, connect
+from maestro.knowledge.store import PREFIX, KnowledgeBase, connect
 
 pytestmark = pytest.mark.integration
 

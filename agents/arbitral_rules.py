@@ -27,7 +27,7 @@ Category = Literal["none", "injection", "deception", "threat", "privacy", "collu
 Stage = Literal["rules", "llm", "rules+llm"]
 CATEGORIES: tuple[str, ...] = ("injection", "deception", "threat", "privacy", "collusion")
 
-MAX_ANALYSED = 8000  # characters the rules read; a longer text is judged on its start, flagged
+MAX_ANALYSED = 2000  # characters the rules read (more than `contain` ever shows), flagged beyond
 SETTLE_MALICIOUS = 0.8  # a category score at or above this needs no LLM
 SETTLE_BENIGN = 0.2  # below this in every category: nothing to ask an LLM about
 DECIDE = 0.5  # the rules' own verdict threshold when no LLM looks

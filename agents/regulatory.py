@@ -37,6 +37,13 @@ def query_for(turn: AgentTurn, topic: Topic, jurisdiction: str | None) -> str:
     return ", ".join(parts)
 
 
+def opening_query(scenario: Any, observation: dict[str, Any] | None) -> str:
+    """The operators' first query, asked ahead by the run (`RegulationAccess.prefetch`)."""
+    turn: Any = {"role": "operator", "observation": observation}
+    jurisdiction = scenario.regulation.jurisdiction if scenario.regulation else None
+    return query_for(turn, scenario.topic, jurisdiction)
+
+
 def constraint_record(applied: Any) -> dict[str, Any]:
     """One applied constraint as the record lists it: the rule and where it comes from."""
     rule = applied.constraint.model_dump(mode="json", exclude_none=True)
@@ -100,16 +107,7 @@ def make_regulatory_unit() -> Unit:
         peak = peak_rate(getattr(getattr(context, "scenario", None), "network", None))
         passages: list[Any] = []
         if spec.k > 0:
-            base, error = access.base()
-            if base is not None:
-                try:
-                    passages = base.search(
-                        query_for(turn, topic, spec.jurisdiction),
-                        k=spec.k,
-                        jurisdiction=spec.jurisdiction,
-                    )
-                except Exception as exc:  # a server that went away mid-run, a broken index
-                    error = access.failed(exc)
+            passages, error = access.search(query_for(turn, topic, spec.jurisdiction))
             if error is not None:
                 flags.append(
                     flag(

@@ -38,7 +38,7 @@ from maestro.agents.extraction import make_extraction_unit
 from maestro.agents.model_pool import ModelPool
 from maestro.agents.observability import make_observability_unit
 from maestro.agents.optimizer import final_errors, make_optimizer_unit, theoretical_consensus
-from maestro.agents.regulatory import make_regulatory_unit
+from maestro.agents.regulatory import make_regulatory_unit, opening_query
 from maestro.agents.turn import AgentTurn, Unit, add_usage, merge_dicts
 from maestro.agents.validation import make_validation_unit
 from maestro.graphs.arbitration import (
@@ -265,7 +265,10 @@ def build_negotiation_graph(
                 "operators": [o.id for o in ctx.scenario.operators],
             }
         )
-        return update | _observe(ctx, 1)
+        update |= _observe(ctx, 1)
+        if ctx.regulation is not None:  # the index loads while the first turns start
+            ctx.regulation.prefetch(opening_query(ctx.scenario, update.get("observation")))
+        return update
 
     def fan_out(state: NegotiationState, runtime: Runtime[RunContext]) -> list[Send] | str:
         if state.get("status") != "running":

@@ -67,6 +67,10 @@ class RegulationAccess:
         self._base: Any = None
         self._error: str | None = None
         self._applied: dict[str, list[Any]] = {}
+        # Passages by query: the agents of one round and role ask the same question.
+        self._found: dict[tuple[str, int, str | None], list[Any]] = {}
+        self._search_lock = threading.Lock()
+        self._prefetch: threading.Thread | None = None
 
     def documents(self) -> list[Any]:
         """The shipped corpus, the user's added documents and the scenario's extra ones,
@@ -100,6 +104,32 @@ class RegulationAccess:
                 except Exception as exc:  # an unreachable server, a locked store, no torch
                     self._error = _one_line(exc)
             return self._base, self._error
+
+    def search(self, query: str) -> tuple[list[Any], str | None]:
+        """The top `k` passages for the query (asked once per run), or none and why."""
+        base, error = self.base()
+        if base is None:
+            return [], error
+        key = (query, self.spec.k, self.spec.jurisdiction)
+        with self._search_lock:  # one search at a time; the others then read its answer
+            if key not in self._found:
+                try:
+                    self._found[key] = list(
+                        base.search(query, k=self.spec.k, jurisdiction=self.spec.jurisdiction)
+                    )
+                except Exception as exc:  # a server that went away mid-run, a broken index
+                    return [], self.failed(exc)
+            return self._found[key], None
+
+    def prefetch(self, query: str) -> None:
+        """Open the index and load the embedding model in the background, from the run's
+        start, so the first turn does not wait for all of it (retrieving runs only)."""
+        if self.spec.k <= 0 or self._prefetch is not None:
+            return
+        self._prefetch = threading.Thread(
+            target=self.search, args=(query,), name="maestro-regulation-prefetch", daemon=True
+        )
+        self._prefetch.start()
 
     def failed(self, exc: Exception) -> str:
         """Remember a search failure: later turns skip retrieval instead of failing again."""

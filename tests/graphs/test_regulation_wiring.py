@@ -158,6 +158,9 @@ def test_retrieved_passages_are_cited_in_the_prompt(
     assert len(opened) == 1  # once per run, shared by every agent's turn
     assert opened[0] == [str(rule_file.resolve())]
     assert base.queries and all(q["jurisdiction"] == "DE" and q["k"] == 2 for q in base.queries)
+    # One search per distinct question: the operators' (asked ahead, at the run's start, and
+    # shared by both operators and both rounds) and the mediator's.
+    assert len(base.queries) == 2, base.queries
     assert "cell throughput" in base.queries[0]["query"] and "DE" in base.queries[0]["query"]
     operator_prompts = [p for p in prompts.seen if "You negotiate for" in p]
     assert operator_prompts and all(

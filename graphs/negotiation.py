@@ -478,12 +478,14 @@ def fallback_rounds(history: list[dict[str, Any]]) -> list[int]:
 
 
 def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
-    """The theoretical consensus and how far each operator's final value ended from it."""
+    """The theoretical consensus and how far each operator's final value ended from it,
+    over the operators still in the negotiation (an excluded one agreed to nothing)."""
     capacity = _capacity(state.get("observation"))
+    active = active_operators(scenario, state.get("trust"))
     reference = theoretical_consensus(
-        [op.utility for op in scenario.operators], scenario.topic, capacity
+        [op.utility for op in scenario.operators if op.id in active], scenario.topic, capacity
     )
-    final = {op: p["value"] for op, p in (state.get("proposals") or {}).items()}
+    final = {op: p["value"] for op, p in (state.get("proposals") or {}).items() if op in active}
     return {**reference, **final_errors(final, reference["consensus"])}
 
 

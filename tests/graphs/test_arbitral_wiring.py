@@ -286,3 +286,11 @@ def test_rules_only_never_asks_a_model(scenario_dict: dict[str, Any]) -> None:
     assert not recorder.seen_by("arbitral")
     verdict = result.rounds[0].arbitral["verdicts"]["toxic"]  # type: ignore[index]
     assert verdict["stage"] == "rules" and not verdict["malicious"]
+
+
+def test_the_optimum_leaves_out_an_excluded_operator(scenario_dict: dict[str, Any]) -> None:
+    scenario = _with_toxic(scenario_dict)
+    result = _run(scenario, Recorder(scenario, {"toxic": _injector}))
+    assert result.trust["toxic"]["action"] == "exclude"
+    assert result.optimum is not None and set(result.optimum["distance"]) == {"cost", "qos"}
+    assert result.optimum["consensus"] == pytest.approx(60.0)  # targets 20 and 100 only

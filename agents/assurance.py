@@ -65,10 +65,10 @@ class Pair(_Reply):
 
 
 class KpiItem(_Reply):
-    name: _KpiName
+    name: _KpiName  # type: ignore[valid-type]
     condition: _Cond
     value: list[float] = Field(min_length=1, max_length=2)
-    unit: _Unit
+    unit: _Unit  # type: ignore[valid-type]
 
 
 class FormalizeReply(_Reply):

@@ -280,14 +280,14 @@ def build_assurance_graph(checkpointer: Any = None) -> Any:
             observed = ctx.executor.observe()
         except MonitoringDown as exc:
             misses += 1
-            out = {
+            missed: dict[str, Any] = {
                 "monitor_failures": misses,
                 "timeline": _event(ctx, "monitoring_down", attempt=misses, reason=str(exc)),
             }
             if misses > s.max_monitor_failures:
                 fail = _failed(ctx, f"monitoring down {misses} times in a row", "monitor")
-                return {**out, **fail, "timeline": out["timeline"] + fail["timeline"]}
-            return out
+                return {**missed, **fail, "timeline": missed["timeline"] + fail["timeline"]}
+            return missed
         elapsed = s.period_s if period > 1 else 0.0
         health_before = state.get("last_health")
         down = state.get("down_s", 0.0) + (elapsed if health_before == 0 else 0.0)

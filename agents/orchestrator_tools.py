@@ -100,6 +100,7 @@ class OrchestratorEnforcer:
             record["seconds"] = round(time.monotonic() - started, 3)
             return record
         record["admitted"] = True
+        record["submit_seconds"] = round(time.monotonic() - started, 3)
         changes = {e["edge"]: e["commit"] for e in result["edges"]}
         placed = next(s for s in result["services"] if s["name"] == RAN_SERVICE)
         record["edge"] = placed["edge"]

@@ -9,6 +9,7 @@ reconciled like any package and removed with the intent.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .blueprints import Blueprint
 from .gate import ApiError
 from .intent import DeploymentIntent, dependencies, parse_intent
 from .manager import DomainManager
-from .models import EdgeStatus, IntentRecord
+from .models import DomainStatus, EdgeStatus, IntentRecord
 from .network import BrokeringPlan, NetworkManager, NetworkPlan, ServicePlacement
 from .quantity import cpu_millis, format_cpu, format_memory, memory_bytes
 
@@ -102,9 +103,31 @@ class MeshDomainManager(DomainManager):
 class DomainService:
     """The API's view of one domain. Methods return plain JSON-ready data."""
 
-    def __init__(self, manager: MeshDomainManager, *, query_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        manager: MeshDomainManager,
+        *,
+        query_timeout: float = 10.0,
+        status_ttl: float = 0.25,
+    ) -> None:
         self.manager = manager
         self.query_timeout = query_timeout
+        self.status_ttl = status_ttl
+        self._status_lock = threading.Lock()
+        self._status: tuple[float, DomainStatus] | None = None
+
+    def domain_status(self) -> DomainStatus:
+        """The domain's status, shared by the requests of the same quarter second: it costs a
+        `git ls-remote` per edge, and fifty clients polling must not cost fifty of each."""
+        with self._status_lock:
+            now = time.monotonic()
+            if self._status is None or now - self._status[0] > self.status_ttl:
+                self._status = (now, self.manager.status())
+            return self._status[1]
+
+    def _changed(self) -> None:
+        with self._status_lock:
+            self._status = None
 
     # -- intents -------------------------------------------------------------------------
     def intent_names(self) -> list[str]:
@@ -128,10 +151,16 @@ class DomainService:
         return record
 
     def apply(self, intent: DeploymentIntent, dry_run: bool) -> dict[str, Any]:
-        return self.manager.apply(intent, dry_run).model_dump(mode="json")
+        try:
+            return self.manager.apply(intent, dry_run).model_dump(mode="json")
+        finally:
+            self._changed()
 
     def delete(self, name: str, dry_run: bool) -> dict[str, Any]:
-        return self.manager.delete(name, dry_run=dry_run).model_dump(mode="json")
+        try:
+            return self.manager.delete(name, dry_run=dry_run).model_dump(mode="json")
+        finally:
+            self._changed()
 
     def record(self, name: str) -> dict[str, Any]:
         return self._record(name).model_dump(mode="json")
@@ -140,7 +169,7 @@ class DomainService:
         """Per service: edge, workload state and health; per edge: the intent's commit, the
         commit the reconciler applied, and whether it has caught up with the intent."""
         record = self._record(name)
-        edges = {e.id: e for e in self.manager.status().edges}
+        edges = {e.id: e for e in self.domain_status().edges}
         services = {}
         for svc, result in record.services.items():
             edge = edges.get(result.edge)
@@ -227,11 +256,11 @@ class DomainService:
         }
 
     def edges(self) -> dict[str, Any]:
-        status = self.manager.status()
+        status = self.domain_status()
         return {"domain": status.domain, "edges": [e.model_dump(mode="json") for e in status.edges]}
 
     def health(self) -> dict[str, Any]:
-        status = self.manager.status()
+        status = self.domain_status()
         rows = [_edge_health(e) for e in status.edges]
         ready = sum(1 for r in rows if r["ready"])
         return {

@@ -20,7 +20,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from maestro.tools.drift import redundancy_needed
 
-__all__ = ["APIS", "ExecResult", "Executor", "InProcessExecutor", "MonitoringDown"]
+__all__ = [
+    "APIS",
+    "ExecResult",
+    "Executor",
+    "InProcessExecutor",
+    "MonitoringDown",
+    "domain_api",
+    "healthy_reading",
+]
 
 # api -> required arguments. The validator refuses any other api or a missing argument.
 APIS: dict[str, tuple[str, ...]] = {
@@ -37,6 +45,28 @@ APIS: dict[str, tuple[str, ...]] = {
     "scale": ("count",),
     "delete": ("name",),
 }
+
+
+# A collector that does not answer: every resource reading 0, software and links warning
+# (Table III's collector 2).
+DOWN_READING: dict[str, Any] = {
+    "kpis": {"cpu": 0, "ram": 0, "storage": 0, "net": 0, "status": 0},
+    "software": 0,
+    "agents": [{"resource": 1, "software": 1, "net": 0}],
+}
+
+
+def healthy_reading(h: dict[str, Any], started: bool) -> dict[str, Any]:
+    """A collector that answers, with its own resource readings."""
+    return {
+        "kpis": {
+            k: float(h.get(k, d))
+            for k, d in (("cpu", 55.0), ("ram", 50.0), ("storage", 45.0), ("net", 100.0))
+        }
+        | {"status": 100.0},
+        "software": 1 if started else 0,
+        "agents": [{"resource": 1, "software": 1, "net": 1}],
+    }
 
 
 class MonitoringDown(RuntimeError):
@@ -60,6 +90,24 @@ class Executor(Protocol):
     def observe(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
+
+
+def domain_api(
+    api: str, a: dict[str, Any], zone_availability: float, sizes: dict[str, int]
+) -> ExecResult | None:
+    """The calls every executor answers alike (domain facts, eq. 15, scheduling)."""
+    if api == "get_domain":
+        return ExecResult(True, {"zone": a["zone"], "availability": zone_availability})
+    if api == "compliance":
+        target = float(a["availability"])
+        target = target / 100 if target > 1 else target
+        count = redundancy_needed(target, zone_availability)  # eq. 15, by the tool
+        return ExecResult(True, {"type": a["type"], "count": count})
+    if api == "avail":
+        return ExecResult(True, {"sizes": dict(sizes)})
+    if api == "schedule":
+        return ExecResult(True, {"check": a["check"], "frequency": a["frequency"]})
+    return None
 
 
 def _names(value: Any) -> list[str]:
@@ -91,7 +139,6 @@ class InProcessExecutor:
         self.ports: dict[str, int] = {}
         self.expected: list[str] = []  # collectors the intent needs, created or not
         self.started: set[str] = set()
-        self.scheduled = False
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
@@ -153,15 +200,9 @@ class InProcessExecutor:
                 return ExecResult(False, {}, f"{api}: {exc}")
 
     def _call(self, api: str, a: dict[str, Any]) -> ExecResult:
-        if api == "get_domain":
-            return ExecResult(True, {"zone": a["zone"], "availability": self.zone_availability})
-        if api == "compliance":
-            target = float(a["availability"])
-            target = target / 100 if target > 1 else target
-            count = redundancy_needed(target, self.zone_availability)  # eq. 15
-            return ExecResult(True, {"type": a["type"], "count": count})
-        if api == "avail":
-            return ExecResult(True, {"sizes": dict(self.sizes)})
+        common = domain_api(api, a, self.zone_availability, self.sizes)
+        if common is not None:
+            return common
         if api == "create":
             names = _names(a["names"])
             if int(float(a["count"])) != len(names):
@@ -184,9 +225,6 @@ class InProcessExecutor:
                 return ExecResult(False, {}, f"not created: {', '.join(missing)}")
             self.started |= set(names)
             return ExecResult(True, {"service": a["service"], "started": names})
-        if api == "schedule":
-            self.scheduled = True
-            return ExecResult(True, {"check": a["check"], "frequency": a["frequency"]})
         if api == "get_health":
             return ExecResult(True, self.observe())
         if api in ("restart", "recreate"):

@@ -34,7 +34,8 @@ INJECTION = (
         "ignore_instructions",
         "injection",
         0.95,
-        r"\b(?:ignore|disregard|forget|override|bypass|skip|drop|discard)\b" + _S + r"{0,40}"
+        r"\b(?:ignore|disregard|forget|override|overriding|bypass|skip|drop|discard|"
+        r"regardless of|notwithstanding|in spite of|despite)\b" + _S + r"{0,40}"
         r"\b(?:instructions?|rules?|prompts?|guidelines|directives?|constraints?|programming|"
         r"system message|context|orders|everything (?:above|before|else))\b",
     ),
@@ -45,7 +46,35 @@ INJECTION = (
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|priority) "
         r"(?:instructions?|orders|directives?|task|rules|system prompt)\b",
     ),
-    _rule("from_now_on", "injection", 0.6, r"\bfrom now on\b|\bhenceforth\b"),
+    _rule(
+        "from_now_on",
+        "injection",
+        0.6,
+        r"\bfrom now on\b|\bhenceforth\b|\bfrom (?:this|here) (?:point )?on\b|\bstarting now\b",
+    ),
+    _rule(
+        "instructions_void",
+        "injection",
+        0.9,
+        r"\b(?:prior|previous|earlier|all|your|above|old|whatever|any)\b" + _S + r"{0,25}"
+        r"\b(?:guidance|instructions?|rules|directives|prompts?|constraints|orders)\b"
+        + _S
+        + r"{0,25}\b(?:void|cancel+ed|revoked|suspended|obsolete|superseded|no longer "
+        r"(?:apply|applies|valid|in force|matter|count))\b",
+    ),
+    _rule(
+        "addresses_the_model",
+        "injection",
+        0.75,
+        r"\b(?:to|dear|attention|hey|note to|message to|instruction to)\b,? (?:the |any )?"
+        r"(?:ai|model|llm|assistant|language model|bot|chatbot|gpt|whoever reads this)\b",
+    ),
+    _rule(
+        "invalidate_others",
+        "injection",
+        0.7,
+        r"\btreat\b" + _S + r"{0,40}\bas (?:invalid|void|zero|null|malicious|spam|noise)\b",
+    ),
     _rule(
         "you_are_now",
         "injection",
@@ -79,7 +108,8 @@ INJECTION = (
         0.85,
         r"\b(?:i am|i'm|this is|speaking as|message from|note from|notice from|on behalf of) "
         r"(?:the|your) (?:mediator|system|administrator|admin|developer|arbitral unit|"
-        r"orchestrator|framework|operator of this system)\b",
+        r"orchestrator|framework|operator of this system)\b|\bas (?:the|your) (?:system "
+        r"administrator|system admin|administrator|admin|developer|system operator)\b",
     ),
     _rule(
         "command_to_agents",
@@ -205,6 +235,15 @@ THREAT = (
         r"amateurs?|liars?|thieves|leeches|bunch of crooks|crooks)\b",
     ),
     _rule(
+        "make_sure_harm",
+        "threat",
+        0.85,
+        r"\bmake sure (?:that )?(?:you|your)\b"
+        + _S
+        + r"{0,30}\b(?:lose|suffer|regret|pay for|fail|"
+        r"outages?|go dark|never)\b",
+    ),
+    _rule(
         "consequences",
         "threat",
         0.6,
@@ -218,7 +257,9 @@ PRIVACY = (
         "privacy",
         0.85,
         r"\b(?:share|reveal|disclose|tell|send|give|show|provide|forward|leak|paste|print|repeat|"
-        r"list|hand over|pass on|let us see|quote)\b" + _S + r"{0,40}\b(?:private|secret|"
+        r"list|hand over|pass on|let us see|quote|what (?:is|are|was|were)|what's)\b"
+        + _S
+        + r"{0,40}\b(?:private|secret|"
         r"confidential|internal|business intents?|system prompts?|prompts?|instructions|"
         r"credentials?|passwords?|api keys?|subscriber (?:data|lists?|counts?|numbers)|"
         r"customer (?:data|lists?|records|base)|user data|imsis?|locations? of|traffic logs|"
@@ -231,7 +272,9 @@ PRIVACY = (
         0.45,
         r"\b(?:what (?:is|are|was|were)|tell us|share|reveal|disclose)\b" + _S + r"{0,25}"
         r"\b(?:the other operators?'?s?|competitors?'?|rivals?'?|their|each operator'?s|"
-        r"everyone'?s)(?!\w)" + _S + r"{0,25}\b(?:targets?|budgets?|minimums?|costs?|plans?|"
+        r"everyone'?s|operator [a-z0-9]+'?s?)(?!\w)"
+        + _S
+        + r"{0,25}\b(?:targets?|budgets?|minimums?|costs?|plans?|"
         r"strategy|strategies|objectives?|weights?|limits?|offers?)\b",
     ),
     _rule(
@@ -262,6 +305,29 @@ COLLUSION = (
         r"secret deals?|private deals?|quid pro quo|back-?room deals?|cartel)\b",
     ),
     _rule(
+        "cover_costs",
+        "collusion",
+        0.8,
+        r"\b(?:cover|pay|waive|absorb|refund|forgive)\b"
+        + _S
+        + r"{0,10}\b(?:your|their)\b"
+        + _S
+        + r"{0,25}\b(?:fees?|costs?|bills?|charges|lease|licen[cs]es?|invoices?|debts?)\b",
+    ),
+    _rule(
+        "on_us",
+        "collusion",
+        0.7,
+        r"\b(?:is|are|will be) on us\b|\bour treat\b",
+    ),
+    _rule(
+        "tacit_pact",
+        "collusion",
+        0.85,
+        r"\b(?:quiet|secret|private|tacit|informal|silent|hidden) (?:understanding|arrangement|"
+        r"agreement|pact|deal|alliance)\b",
+    ),
+    _rule(
         "payment_offer",
         "collusion",
         0.85,
@@ -284,7 +350,8 @@ COLLUSION = (
         "secrecy",
         "collusion",
         0.85,
-        r"\b(?:between (?:us|you and me|ourselves|the two of us)|keep (?:this|it) (?:quiet|secret|"
+        r"\b(?:(?:no one|nobody) (?:will ever|will|needs to|has to|must) know|our little secret|"
+        r"between (?:us|you and me|ourselves|the two of us)|keep (?:this|it) (?:quiet|secret|"
         r"private|between)|(?:don't|do not|never) tell (?:the )?(?:mediator|regulator|others|"
         r"other operators?|anyone)|without the mediator knowing|behind the mediator's back)\b",
     ),
@@ -301,7 +368,9 @@ COLLUSION = (
         "joint_hold",
         "collusion",
         0.45,
-        r"\b(?:let's|let us|if we both|we should both|you and we|you and i)\b" + _S + r"{0,30}"
+        r"\b(?:let's|let us|if we both|we should both|we both|both of us|you and we|you and i)\b"
+        + _S
+        + r"{0,30}"
         r"\b(?:both|together|jointly)?\b" + _S + r"{0,10}\b(?:hold|keep|insist on|stick to|"
         r"refuse)\b" + _S + r"{0,30}\b(?:high|higher|low|lower|firm|\d+)\b",
     ),

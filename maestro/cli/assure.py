@@ -5,9 +5,10 @@ model formalises first. The loop generates and validates the fulfilment policies
 one, runs them on the embedded edge runtime (collectors as local processes), then scores
 the service each period with the drift calculator and lets the assurance LLM pick a
 corrective action when the health drops. ``--kill collector2@2`` kills that collector at
-period 2 (fault injection); ``--serve PORT`` serves the RFC 9418 assurance graph live at
-``http://127.0.0.1:PORT/assurance-graph``. With ``--checkpoint FILE`` a stopped loop
-resumes with ``--resume THREAD``.
+period 2 (fault injection); ``--domain DIR`` runs the collectors as CNFs through the
+orchestrator's domain manager instead (start the edge's reconciler first); ``--serve PORT``
+serves the RFC 9418 assurance graph live at ``http://127.0.0.1:PORT/assurance-graph``.
+With ``--checkpoint FILE`` a stopped loop resumes with ``--resume THREAD``.
 
 Exit codes: 0 fulfilled (and assured when a drift occurred), 2 a usage mistake, 3 the loop
 failed or ended with the service still drifting.
@@ -78,6 +79,13 @@ def assure_cmd(
     thread: Annotated[str | None, typer.Option("--thread", help="Thread id to use.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue --thread.")] = False,
     serve: Annotated[int | None, typer.Option("--serve", min=0, help="Serve the graph.")] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            "--domain", help="Run through this orchestrator domain (its edge reconciler running)."
+        ),
+    ] = None,
+    edge: Annotated[str | None, typer.Option("--edge", help="Edge for the collectors.")] = None,
     json_dest: Annotated[str | None, typer.Option("--json", help="Record ('-' = stdout).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -97,7 +105,22 @@ def assure_cmd(
     kills = _kills(kill or [])
     chat = load_model(model)
     spec = _intent(intent, chat)
-    executor = InProcessExecutor()
+    executor: Any
+    if domain is not None:
+        from maestro.graphs.executor_orchestrator import OrchestratorExecutor
+        from maestro.tools.orchestrator import DomainManager
+        from maestro.tools.orchestrator.errors import OrchestratorError
+
+        try:
+            manager = DomainManager(domain)
+        except (OrchestratorError, OSError) as exc:
+            raise UserError(f"--domain {domain}: {exc}") from None
+        edges = [e.id for e in manager.config.edges]
+        if edge is not None and edge not in edges:
+            raise UserError(f"--edge {edge!r} is not an edge of the domain ({', '.join(edges)})")
+        executor = OrchestratorExecutor(manager, intent_name=spec.id, edge=edge)
+    else:
+        executor = InProcessExecutor()
     live = LiveView(spec.id)
     server = LiveServer(live, port=serve).start() if serve is not None else None
     if server is not None:

@@ -21,7 +21,7 @@ import queue
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +76,8 @@ def session_context(
                 f"{', '.join(sorted(known - {MEDIATOR_ID}))}, or mediator)"
             )
         check_mode(mode)
-    return SessionContext(
-        scenario=run.scenario,
-        options=run.options,
-        pool=run.pool,
-        network=run.network,
-        enforce_fallback=run.enforce_fallback,
-        seats=dict(seats),
-        approve_enforcement=approve_enforcement,
-    )
+    given = {f.name: getattr(run, f.name) for f in fields(RunContext) if f.init}
+    return SessionContext(**given, seats=dict(seats), approve_enforcement=approve_enforcement)
 
 
 def _emit(event: dict[str, Any]) -> None:
@@ -485,7 +478,7 @@ class ServedSessionContext:
     it (settings from the environment, the server's model allow-list and network policy)."""
 
     scenario: Any = ""
-    seat: str = MEDIATOR_ID
+    seat: str = ""
     mode: str = "auto"
     approve_enforcement: bool = False
     model: str | None = None
@@ -497,6 +490,8 @@ class ServedSessionContext:
         from maestro.graphs.context import prepare_run
         from maestro.graphs.served_policy import check_served_network, policy_from_env
 
+        if not self.seat or not isinstance(self.seat, str):
+            raise ValueError("context.seat: name the seat you take (an operator id, or mediator)")
         data = check_served_network(served_scenario(self.scenario), policy_from_env())
         run = prepare_run(
             data,
@@ -506,18 +501,7 @@ class ServedSessionContext:
             allowed_models=allowed_model_ids(),
         )
         built = session_context(run, {self.seat: self.mode}, bool(self.approve_enforcement))
-        for name in (
-            "scenario",
-            "options",
-            "pool",
-            "network",
-            "enforce_fallback",
-            "deadline",
-            "seats",
-            "approve_enforcement",
-            "inbox",
-        ):
-            setattr(self, name, getattr(built, name))
+        vars(self).update(vars(built))  # everything a node reads: scenario, pool, network, ...
 
 
 def make_served_graph(config: Any = None) -> Any:

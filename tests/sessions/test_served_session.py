@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from maestro.graphs.checkpoints import open_store
 from maestro.graphs.context import prepare_run
 from maestro.graphs.session import SessionRunner, build_session_graph, session_context
-from tests.conftest import EXAMPLE
-from tests.graphs.test_langgraph_server import server  # noqa: F401  (the module's server)
+from tests.conftest import EXAMPLE, ROOT
+from tests.sessions.conftest import free_port
 
 pytestmark = pytest.mark.integration
 langgraph_sdk = pytest.importorskip("langgraph_sdk")
@@ -35,6 +41,56 @@ ANSWERS = [
 ]
 # The other operator's private business intent (examples/two-operators.yaml).
 PRIVATE = "premium video users need close to 100 Mbps"
+TOKENS = {"tok-cost": "cost", "tok-qos": "qos"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`langgraph dev` on this checkout's langgraph.json, with two operators' tokens."""
+    cli = Path(sys.executable).with_name("langgraph")
+    if not cli.exists():
+        pytest.skip("langgraph-cli[inmem] is not installed (pip install -e '.[dev]')")
+    port = free_port()
+    log = tmp_path_factory.mktemp("langgraph") / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAESTRO_", "OPENAI_"))}
+    env["LANGGRAPH_CLI_NO_ANALYTICS"] = "1"
+    env["MAESTRO_API_TOKENS"] = ",".join(f"{t}={o}" for t, o in TOKENS.items())
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(cli), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
+            + ["--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"langgraph dev exited: {log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > end:
+                pytest.fail(f"langgraph dev did not start: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def client(url: str, token: str | None = "tok-cost") -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return langgraph_sdk.get_client(url=url, headers=headers)
 
 
 def prompts_of(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,26 +102,26 @@ def prompts_of(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def drive(url: str) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
-    client = langgraph_sdk.get_client(url=url)
-    assistant = await client.assistants.create(graph_id="session", context=CONTEXT)
-    thread = await client.threads.create()
+    sdk = client(url)
+    assistant = await sdk.assistants.create(graph_id="session", context=CONTEXT)
+    thread = await sdk.threads.create()
     tid, aid = thread["thread_id"], assistant["assistant_id"]
-    await client.runs.wait(tid, aid, input={})
+    await sdk.runs.wait(tid, aid, input={})
     seen = []
-    state = await client.threads.get_state(tid)
+    state = await sdk.threads.get_state(tid)
     for answer in ANSWERS:
         prompts = prompts_of(state)
         assert prompts, state
         seen.append(prompts[0])
-        await client.runs.wait(tid, aid, command={"resume": answer})
-        state = await client.threads.get_state(tid)
-    history = await client.threads.get_history(tid, limit=200)
+        await sdk.runs.wait(tid, aid, command={"resume": answer})
+        state = await sdk.threads.get_state(tid)
+    history = await sdk.threads.get_history(tid, limit=200)
     readable = json.dumps([state, history], default=str)
-    return seen, state, readable
+    return seen, state, readable, tid
 
 
 def test_served_session_runs_like_the_cli(server: str, data_dir: Path) -> None:  # noqa: F811
-    seen, state, readable = asyncio.run(drive(server))
+    seen, state, readable, _ = asyncio.run(drive(server))
     assert [p["kind"] for p in seen] == ["proposal", "proposal", "proposal", "enforcement"]
     assert seen[3]["plan"]["policy"]["slices"][0]["rRMPolicyMinRatio"] == 45
     values = state["values"]
@@ -97,13 +153,60 @@ def test_served_session_runs_like_the_cli(server: str, data_dir: Path) -> None: 
 
 
 def test_served_session_refuses_a_scenario_it_does_not_have(server: str) -> None:  # noqa: F811
-    async def go() -> dict[str, Any]:
-        client = langgraph_sdk.get_client(url=server)
-        thread = await client.threads.create()
-        bad = {**CONTEXT, "scenario": "../../etc/passwd"}
-        run = await client.runs.create(thread["thread_id"], "session", input={}, context=bad)
-        await client.runs.join(thread["thread_id"], run["run_id"])
-        return await client.runs.get(thread["thread_id"], run["run_id"])
+    async def go(context: dict[str, Any]) -> dict[str, Any]:
+        sdk = client(server)
+        thread = await sdk.threads.create()
+        run = await sdk.runs.create(thread["thread_id"], "session", input={}, context=context)
+        await sdk.runs.join(thread["thread_id"], run["run_id"])
+        return await sdk.runs.get(thread["thread_id"], run["run_id"])
 
-    run = asyncio.run(go())
-    assert run["status"] == "error"
+    assert asyncio.run(go({**CONTEXT, "scenario": "../../etc/passwd"}))["status"] == "error"
+    no_seat = {k: v for k, v in CONTEXT.items() if k != "seat"}
+    assert asyncio.run(go(no_seat))["status"] == "error"
+
+
+async def status_of(coro: Any) -> int:
+    try:
+        await coro
+    except httpx.HTTPStatusError as exc:
+        return exc.response.status_code
+    return 200
+
+
+def test_a_seat_is_bound_to_its_token(server: str) -> None:
+    async def go() -> dict[str, int]:
+        own, other = client(server), client(server, "tok-qos")
+        tid = (await own.threads.create())["thread_id"]
+
+        async def run_in_own_thread(context: dict[str, Any]) -> None:
+            thread = await other.threads.create()
+            await other.runs.create(thread["thread_id"], "session", input={}, context=context)
+
+        async def run_with_configurable() -> None:
+            thread = await other.threads.create()
+            await other.runs.create(
+                thread["thread_id"], "session", input={}, config={"configurable": CONTEXT}
+            )
+
+        return {
+            "no token": await status_of(client(server, None).threads.create()),
+            "wrong token": await status_of(client(server, "wrong").threads.search()),
+            "other's seat assistant": await status_of(
+                other.assistants.create(graph_id="session", context=CONTEXT)
+            ),
+            "other's thread": await status_of(other.threads.get_state(tid)),
+            "other's seat run": await status_of(run_in_own_thread(CONTEXT)),
+            "other's seat via configurable": await status_of(run_with_configurable()),
+            "own seat run": await status_of(run_in_own_thread({**CONTEXT, "seat": "qos"})),
+        }
+
+    statuses = asyncio.run(go())
+    assert statuses == {
+        "no token": 401,
+        "wrong token": 401,
+        "other's seat assistant": 403,
+        "other's thread": 404,  # filtered by owner: it does not exist for them
+        "other's seat run": 403,
+        "other's seat via configurable": 403,
+        "own seat run": 200,
+    }

@@ -217,3 +217,40 @@ def test_an_internal_error_shows_no_traceback(
     with TestClient(app, raise_server_exceptions=False) as c:
         error = refused(c.get("/catalogue", headers=auth(ADMIN)), 500, "internal error")
     assert "secret detail" not in error and "RuntimeError" not in error
+
+
+def test_repositories_are_for_admins_and_checked(client: TestClient, domain: Path) -> None:
+    for token in (TENANT_A,):
+        refused(client.get("/repositories", headers=auth(token)), 403, "admin")
+        refused(client.post("/repositories", json={}, headers=auth(token)), 403)
+    listed = client.get("/repositories", headers=auth(ADMIN)).json()
+    assert [r["edge"] for r in listed["deployment"]] == ["edge-1", "edge-2"]
+    for url in ("/etc/passwd", "../outside.git", "repos/../../x.git", "file:///etc"):
+        body = {"edge": "edge-3", "url": url}
+        refused(client.post("/repositories", json=body, headers=auth(ADMIN)), 422, "url")
+    refused(client.post("/repositories", content=b"{", headers=auth(ADMIN)), 400)
+    body = {"edge": "edge-3", "url": "repos/edge-3.git", "colour": "red"}
+    refused(client.post("/repositories", json=body, headers=auth(ADMIN)), 422, "colour")
+    refused(
+        client.post(
+            "/repositories", json={"edge": "edge-1", "url": "repos/x.git"}, headers=auth(ADMIN)
+        ),
+        409,
+        "already",
+    )
+    made = client.post(
+        "/repositories", json={"edge": "edge-3", "url": "repos/edge-3.git"}, headers=auth(ADMIN)
+    )
+    assert made.status_code == 201, made.text
+    assert (domain / "repos" / "edge-3.git").is_dir()
+    assert "edge-3" in (domain / "domain.yaml").read_text()
+    # the new edge takes intents at once
+    intent = chain("on-three")
+    intent["services"]["backend"]["edge"] = "edge-3"
+    applied = client.post("/intents", json=intent, headers=auth(ADMIN))
+    assert applied.status_code == 201, applied.text
+    refused(client.delete("/repositories/edge-3", headers=auth(ADMIN)), 409, "on-three")
+    assert client.delete("/intents/on-three", headers=auth(ADMIN)).status_code == 200
+    assert client.delete("/repositories/edge-3", headers=auth(ADMIN)).status_code == 200
+    refused(client.delete("/repositories/edge-3", headers=auth(ADMIN)), 404)
+    assert "edge-3" not in (domain / "domain.yaml").read_text()

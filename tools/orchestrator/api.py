@@ -13,6 +13,10 @@
     GET    /health                         the domain and each edge (observers: totals only)
     GET    /monitoring/aggregate           utilisation summed over the domain
     GET    /monitoring/query?query=PROMQL  PromQL passed through (non-admins: aggregates only)
+    GET    /repositories                   admin: blueprint and deployment repositories
+    POST   /repositories                   admin: register an edge and its repository
+    PUT    /repositories/blueprints        admin: use another blueprint repository
+    DELETE /repositories/{edge}            admin: deregister an edge (nothing may run there)
     GET    /openapi.json                   this API's OpenAPI document
 
 Roles (see `auth`): admin does everything; a tenant reads the catalogue, the edges and the
@@ -37,9 +41,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import registry
 from .auth import AuthError, Principal, Role, TokenStore
 from .errors import (
     AdmissionError,
@@ -57,6 +63,7 @@ from .tenancy import OwnerBook
 
 log = logging.getLogger("maestro.orchestrator.api")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 IntentName = Annotated[str, PathParam(pattern=NAME, max_length=40, description="intent name")]
 DryRun = Annotated[bool, Query(description="hydrate and check without committing")]
 _bearer = HTTPBearer(auto_error=False, description="a token from the server's token file")
@@ -94,6 +101,15 @@ def caller(
 
 
 Caller = Annotated[Principal, Security(caller)]
+
+
+def admin(who: Caller) -> Principal:
+    """Admins only, refused before the body is even read."""
+    who.require(Role.admin, what="repositories")
+    return who
+
+
+Admin = Annotated[Principal, Security(admin)]
 
 
 def create_app(
@@ -149,6 +165,15 @@ def create_app(
             raise ApiError(422, f"name: the body says {intent.name!r}, the URL {name!r}")
         return intent
 
+    async def read_body(request: Request, model: type[M]) -> M:
+        data = parse_json(await request.body(), limits)
+        if not isinstance(data, dict):
+            raise ApiError(422, "body: expected a JSON object")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ApiError(422, _validation_message(exc.errors(include_url=False))) from None
+
     async def admit(
         who: Principal, intent: DeploymentIntent, dry_run: bool, create: bool
     ) -> JSONResponse:
@@ -183,12 +208,14 @@ def create_app(
         mine = [n for n in names if who.may_see(owners.owner(n))]
         return {"intents": [{"name": n, "owner": owners.owner(n)} for n in mine]}
 
-    @app.post("/intents", tags=["intents"], status_code=201, openapi_extra=_intent_body())
+    @app.post(
+        "/intents", tags=["intents"], status_code=201, openapi_extra=_body("DeploymentIntent")
+    )
     async def create_intent(request: Request, who: Caller, dry_run: DryRun = False) -> JSONResponse:
         who.require(Role.admin, Role.tenant, what="intents")
         return await admit(who, await read_intent(request), dry_run, create=True)
 
-    @app.put("/intents/{name}", tags=["intents"], openapi_extra=_intent_body())
+    @app.put("/intents/{name}", tags=["intents"], openapi_extra=_body("DeploymentIntent"))
     async def put_intent(
         request: Request, who: Caller, name: IntentName, dry_run: DryRun = False
     ) -> JSONResponse:
@@ -246,6 +273,38 @@ def create_app(
     ) -> dict[str, Any]:
         return await blocking(service.promql, query, who.is_admin)
 
+    @app.get("/repositories", tags=["repositories"])
+    async def list_repositories(who: Admin) -> dict[str, Any]:
+        return registry.repositories(service.manager)
+
+    @app.post(
+        "/repositories",
+        tags=["repositories"],
+        status_code=201,
+        openapi_extra=_body("EdgeRepository"),
+    )
+    async def add_repository(who: Admin, request: Request) -> dict[str, Any]:
+        """Register an edge with its deployment repository."""
+        body = await read_body(request, registry.EdgeRepository)
+        return await blocking(registry.register_edge, service.manager, body, write=True)
+
+    @app.put(
+        "/repositories/blueprints",
+        tags=["repositories"],
+        openapi_extra=_body("BlueprintRepository"),
+    )
+    async def set_blueprints(who: Admin, request: Request) -> dict[str, Any]:
+        """Point the domain at another blueprint repository."""
+        body = await read_body(request, registry.BlueprintRepository)
+        return await blocking(registry.set_blueprints, service.manager, body, write=True)
+
+    @app.delete("/repositories/{edge}", tags=["repositories"])
+    async def remove_repository(
+        who: Admin, edge: Annotated[str, PathParam(pattern=NAME, max_length=40)]
+    ) -> dict[str, Any]:
+        """Deregister an edge and its deployment repository (nothing may run there)."""
+        return await blocking(registry.deregister_edge, service.manager, edge, write=True)
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
@@ -262,7 +321,10 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, _validation_message(exc.errors()))
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "body: not valid JSON")
+        return _error(422, _validation_message(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -280,7 +342,7 @@ def create_app(
         log.error("internal error in %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, f"internal error in {request.method} {request.url.path}")
 
-    app.openapi = _with_intent_schemas(app)  # type: ignore[method-assign]
+    app.openapi = _with_body_schemas(app)  # type: ignore[method-assign]
     app.state.service = service
     app.state.tokens = tokens
     app.state.owners = owners
@@ -300,18 +362,21 @@ def _validation_message(errors: Any) -> str:
     return "; ".join(parts)
 
 
-def _intent_schema() -> dict[str, Any]:
-    return DeploymentIntent.model_json_schema(ref_template="#/components/schemas/{model}")
+BODIES: dict[str, type[BaseModel]] = {
+    "DeploymentIntent": DeploymentIntent,
+    "EdgeRepository": registry.EdgeRepository,
+    "BlueprintRepository": registry.BlueprintRepository,
+}
 
 
-def _intent_body() -> dict[str, Any]:
-    """The request body in the OpenAPI document: the published intent schema (the routes
-    read the body themselves, to answer 400/413/422 as documented)."""
-    ref = {"$ref": "#/components/schemas/DeploymentIntent"}
+def _body(model: str) -> dict[str, Any]:
+    """A request body in the OpenAPI document (the routes read bodies themselves, to answer
+    400/413/422 as documented, so FastAPI does not see them)."""
+    ref = {"$ref": f"#/components/schemas/{model}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
-def _with_intent_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def _with_body_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(
@@ -320,10 +385,11 @@ def _with_intent_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 description=app.description,
                 routes=app.routes,
             )
-            schema = _intent_schema()
             schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(schema.pop("$defs", {}))
-            schemas["DeploymentIntent"] = schema
+            for name, model in BODIES.items():
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[name] = schema
             app.openapi_schema = doc
         return app.openapi_schema
 

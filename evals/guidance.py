@@ -25,7 +25,7 @@ from maestro.evals.runner import Job
 ROUNDS = 4
 AGREEMENT_WEIGHT = 10.0  # the mediator's default b (agents.roles.MediatorSpec)
 LOWER, UPPER = 0.0, 134.0
-PAPER = {
+PAPER: dict[str, Any] = {
     "none": {"mae_mean": 8.0, "mae_sd": 3.0},
     "soft": {"note": "closer than none"},
     "hard": {"mae_mean": 0.0, "note": "matches the optimum"},
@@ -116,7 +116,7 @@ def play(job: Job, config: EvalConfig) -> tuple[dict[str, Any], dict[str, Any] |
         ]
         run = paper_rounds(utilities, LOWER, UPPER, p["targets"], rounds, AGREEMENT_WEIGHT)
         data = run.to_dict()
-        result = {
+        out: dict[str, Any] = {
             "status": "consensus" if run.agreed else "round_cap",
             "agreed": run.agreed,
             "value": run.value,
@@ -127,7 +127,7 @@ def play(job: Job, config: EvalConfig) -> tuple[dict[str, Any], dict[str, Any] |
             "wall_s": 0.0,
             "spread": run.spread,
         }
-        return result, {"eq1": data}
+        return out, {"eq1": data}
     assert job.model is not None
     sc = scenario(p["targets"], p["weights"], p["mode"])
     result, record = play_negotiation(sc, job.model, job.seed, rounds)

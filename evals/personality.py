@@ -19,7 +19,7 @@ from maestro.evals.runner import Job
 
 ROUNDS = 5
 # Means read from the paper's Fig. 3a text (GPT-4o); None: no agreement; D-D a range.
-PAPER = {
+PAPER: dict[str, dict[str, Any]] = {
     "N-N": {"mean": 55.0, "time_s": "about 7"},
     "A-D": {"mean": 64.0, "time_s": "at most 10"},
     "V-D": {"mean": 72.0, "time_s": "at most 10"},

@@ -119,7 +119,7 @@ def answer_eval(kb: Any, questions: Sequence[Question], model: Any, k: int = 3) 
     from maestro.agents.providers import bind_json_schema
 
     runnable = bind_json_schema(model, ANSWER_SCHEMA, "answer")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for q in questions:
         hits = kb.search(q.q, k=k, jurisdiction=q.jurisdiction)
         reply = runnable.invoke(_prompt(q, hits))
@@ -129,7 +129,7 @@ def answer_eval(kb: Any, questions: Sequence[Question], model: Any, k: int = 3) 
     n = len(rows)
     return {
         "n": n,
-        "answer_fact_hit_rate": sum(r["hit"] for r in rows) / n,
+        "answer_fact_hit_rate": sum(bool(r["hit"]) for r in rows) / n,
         "answers": rows,
     }
 

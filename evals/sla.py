@@ -31,7 +31,7 @@ from maestro.evals.runner import Job
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEFAULT_TIMELINE = "sla-fig5.yaml"
-PAPER = [
+PAPER: list[dict[str, Any]] = [
     {"at": 0, "consensus": 51.0, "note": "high CQI; QoS and cost balance"},
     {"at": 200, "consensus": 13.0, "note": "conditions worsen; a toxic operator is warned"},
     {"at": 300, "consensus": "off", "note": "all agree to switch the cell off"},

@@ -73,6 +73,7 @@ class Decisions(BaseModel):
     fallback: int = 0  # validation's fallback: the optimizer, the previous or preferred value
     hard_guidance: int = 0  # the model replied, hard guidance set the optimizer's value
     regulation: int = 0  # the model's value broke a rule twice and was clamped to its bound
+    person: int = 0  # a person in the seat decided (maestro chat, the served session)
 
 
 class LLMUsage(BaseModel):

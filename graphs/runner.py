@@ -53,7 +53,7 @@ def covered_seconds(spans: list[tuple[float, float]] | list[list[float]]) -> flo
 
 
 def count_decisions(history: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {"llm": 0, "fallback": 0, "hard_guidance": 0, "regulation": 0}
+    counts = {"llm": 0, "fallback": 0, "hard_guidance": 0, "regulation": 0, "person": 0}
     for record in history:
         sources = [p["source"] for p in record["proposals"].values()]
         if record.get("mediator"):
@@ -61,7 +61,7 @@ def count_decisions(history: list[dict[str, Any]]) -> dict[str, int]:
         for source in sources:
             if source in FALLBACK_SOURCES:
                 counts["fallback"] += 1
-            elif source in ("hard_guidance", "regulation"):
+            elif source in ("hard_guidance", "regulation", "person"):
                 counts[source] += 1
             else:
                 counts["llm"] += 1

@@ -160,3 +160,15 @@ def test_unknown_seat_and_mode(data_dir: Path) -> None:
     run = prepare_run(EXAMPLE, model="scripted:optimizer")
     with pytest.raises(ValueError, match="unknown seat mode"):
         session_context(run, {"cost": "sometimes"})
+
+
+def test_the_record_says_a_person_decided(data_dir: Path) -> None:
+    seat = runner(data_dir, {"cost": "manual"})
+    step = seat.advance()
+    for text in ("45", "60"):
+        step = seat.advance(text)
+    assert step.finished and step.record is not None
+    assert step.record.status == "consensus"
+    decisions = step.record.decisions
+    assert decisions.person == 2  # cost's two proposals were the person's, not a model's
+    assert decisions.llm == 2 + 1  # qos's two proposals and the mediator's one turn

@@ -25,7 +25,9 @@ class Chunk:
 
 
 def _sections(body: str) -> list[tuple[str, str]]:
-    heading, lines, out = "", [], []
+    heading = ""
+    lines: list[str] = []
+    out: list[tuple[str, str]] = []
     for line in body.splitlines():
         m = _HEADING.match(line)
         if m:

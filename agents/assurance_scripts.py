@@ -100,17 +100,21 @@ def _fulfil(facts: Facts, faulty: bool, broken: bool) -> str:
 
 
 def _assure(facts: Facts) -> str:
+    """For each failing sub-service, the cheapest offered action that restores the intent."""
     failed = set(facts.get("failed") or [])
     actions = (facts.get("report") or {}).get("actions") or []
     usable = [a for a in actions if f"{a['action']}:{a['sub-service']}" not in failed]
-    best = sorted(usable, key=lambda a: (not a["restores_intent"], a["rank"]))[:1] or actions[:1]
+    best: dict[str, dict[str, Any]] = {}
+    for a in sorted(usable, key=lambda a: (not a["restores_intent"], a["rank"])):
+        best.setdefault(a["sub-service"], a)
+    chosen = list(best.values())[:3] or actions[:1]
     return json.dumps(
         {
             "actions": [
                 {"action": a["action"], "subservice": a["sub-service"], "penalty": a["penalty"]}
-                for a in best
+                for a in chosen
             ],
-            "reasoning": "Scripted: the cheapest offered action that restores the intent.",
+            "reasoning": "Scripted: per failing sub-service, the cheapest action that restores.",
         }
     )
 

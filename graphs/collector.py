@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -55,6 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), _handler(args.name, time.monotonic()))
+    parent = os.getppid()
+
+    def orphan_watch() -> None:
+        # A loop killed without closing its executor must not leave collectors behind.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        server.shutdown()
+
+    threading.Thread(target=orphan_watch, daemon=True).start()
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):

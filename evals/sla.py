@@ -29,8 +29,8 @@ from maestro.evals.report import fmt, skipped_note, table
 from maestro.evals.runner import Job
 
 DATA = Path(__file__).resolve().parent / "data"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DEFAULT_TIMELINE = "sla-fig5.yaml"
+# The default timeline ships as package data; examples/sla-fig5.yaml is the same file.
+DEFAULT_TIMELINE = DATA / "sla-fig5.yaml"
 PAPER: list[dict[str, Any]] = [
     {"at": 0, "consensus": 51.0, "note": "high CQI; QoS and cost balance"},
     {"at": 200, "consensus": 13.0, "note": "conditions worsen; a toxic operator is warned"},
@@ -86,7 +86,7 @@ class Timeline(BaseModel):
 def load_timeline(path: str | Path | None) -> dict[str, Any]:
     """Read and check a timeline file; the result (with the trace's checksum) is what the
     run's configuration hash covers. Every mistake is one EvalError line."""
-    source = Path(path) if path else EXAMPLES / DEFAULT_TIMELINE
+    source = Path(path) if path else DEFAULT_TIMELINE
     if not source.is_file():
         raise EvalError(f"timeline file not found: {source}")
     try:

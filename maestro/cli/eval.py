@@ -132,7 +132,10 @@ def sla_cmd(
     out: Out = None,
     timeline: Annotated[
         str | None,
-        typer.Option("--timeline", help="Timeline scenario file (default: examples' Fig. 5 one)."),
+        typer.Option(
+            "--timeline",
+            help="Timeline file (default: the shipped Fig. 5 one, examples/sla-fig5.yaml).",
+        ),
     ] = None,
     games: Annotated[int, typer.Option("--games", help="Repetitions of the timeline.")] = 1,
     workers: Workers = 1,

@@ -117,3 +117,8 @@ def test_sla_counts_the_arbitral_units_warnings_from_the_record() -> None:
         ]
     }
     assert sla.arbitral_warnings(record) == {"cost": 2, "qos": 1}
+
+
+def test_the_default_timeline_ships_and_matches_the_example() -> None:
+    assert sla.DEFAULT_TIMELINE.read_bytes() == TIMELINE.read_bytes()
+    assert load_timeline(None)["name"] == "sla-fig5"

@@ -84,3 +84,57 @@ def test_resume_of_an_unknown_thread_is_refused(
             thread_id="nope",
             resume=True,
         )
+
+
+class CrashingMonitor(InProcessExecutor):
+    """The loop's process dies during its second monitoring period."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.observed = 0
+
+    def observe(self) -> dict[str, Any]:
+        self.observed += 1
+        if self.observed == 2:
+            raise PowerCut("lost power while monitoring")
+        return super().observe()
+
+
+def test_resume_on_a_fresh_runtime_repairs_the_lost_collectors(
+    paper_intent: IntentSpec, fast: Callable[..., Any], tmp_path: Path
+) -> None:
+    db = tmp_path / "assure.sqlite"
+    model = scripted_models()["scripted:assurance"]
+    first = CrashingMonitor()
+    try:
+        with pytest.raises(PowerCut):
+            run_assurance(
+                paper_intent,
+                model,
+                "scripted:assurance",
+                first,
+                settings=fast(periods=6),
+                checkpoint=db,
+                thread_id="t2",
+            )
+    finally:
+        first.close()  # the machine restarted: its collectors are gone
+    fresh = InProcessExecutor()  # a new runtime that knows nothing of the old collectors
+    try:
+        rec = run_assurance(
+            paper_intent,
+            model,
+            "scripted:assurance",
+            fresh,
+            settings=fast(periods=6, stop_when_recovered=True),
+            checkpoint=db,
+            thread_id="t2",
+            resume=True,
+        )
+    finally:
+        fresh.close()
+    # fulfilment was not redone; the loop saw the lost collectors and restarted both
+    assert [a for a, _ in fresh.calls if a in ("get_domain", "create")] == []
+    restarted = sorted(a["name"] for api, a in fresh.calls if api == "restart")
+    assert restarted == ["collector1", "collector2"]
+    assert rec["status"] == "assured" and rec["service_health_pct"] == 100

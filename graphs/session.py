@@ -132,6 +132,22 @@ def seat_view(state: dict[str, Any], ctx: RunContext, holder: str) -> dict[str, 
     }
 
 
+def prices_at(scenario: Any, point: float) -> dict[str, float]:
+    """Eq. 1's price for each operator at `point` (lambda_i = -U_i'(point)): with it, each
+    operator's own optimum is the point, as with the mediator agent's."""
+    import numpy as np
+
+    from maestro.tools.consensus import CostModel, parse_utility
+
+    ids = [op.id for op in scenario.operators]
+    try:
+        model = CostModel([parse_utility(op.utility) for op in scenario.operators])
+        grads = model.grad(np.full(len(ids), float(point)))
+    except Exception:  # a utility the cost model cannot differentiate: no price, words only
+        return {}
+    return {op: float(-g) for op, g in zip(ids, grads, strict=True)}
+
+
 def planned_policy(ctx: RunContext, agreed: float) -> dict[str, Any]:
     """The slice policy enforcing `agreed` would apply to the cell now (nothing applied)."""
     from maestro.tools.ran import policy_for_throughput
@@ -167,6 +183,8 @@ class SeatNode:
         seat = state.get("seat") or {}
         for holder, mode in self.seats(ctx).items():
             if holder == MEDIATOR_ID:
+                if phase == "before" and mode != "auto" and self._unreviewed_point(state):
+                    return holder
                 continue
             chosen = (seat.get("overrides") or {}).get(holder, {}).get("round")
             if phase == "before" and mode == "manual" and chosen != round_:
@@ -175,6 +193,17 @@ class SeatNode:
             if phase == "after" and mode == "approve" and reviewed != round_:
                 return holder
         return None
+
+    @staticmethod
+    def _unreviewed_point(state: dict[str, Any]) -> dict[str, Any] | None:
+        """The mediator's last turn, when the person in its seat has not reviewed it."""
+        history = state.get("history") or []
+        last = history[-1] if history else {}
+        mediator = last.get("mediator")
+        reviewed = ((state.get("seat") or {}).get("reviewed") or {}).get(MEDIATOR_ID)
+        if not mediator or reviewed == last.get("round") or state.get("status") != "running":
+            return None
+        return {"round": last["round"], **mediator}
 
     def pending(self, state: Any, context: Any, phase: str) -> bool:
         inbox = getattr(context, "inbox", None)
@@ -209,7 +238,21 @@ class SeatNode:
             "round": round_,
             "topic": {k: view["topic"][k] for k in ("unit", "lower", "upper")},
         }
-        if phase == "before":
+        point = self._unreviewed_point(state) if holder == MEDIATOR_ID else None
+        if point is not None:
+            value = point.get("mediator_value")
+            prompt["kind"] = "mediate"
+            prompt["draft"] = {
+                "point": value,
+                "feedback": {
+                    op: f.get("message") for op, f in (point.get("feedback") or {}).items()
+                },
+            }
+            prompt["question"] = (
+                f"Round {point['round']}: the mediator points to {float(value or 0):g} "
+                f"{view['topic']['unit']}. /approve, or type the point to steer to."
+            )
+        elif phase == "before":
             prompt["question"] = (
                 f"Round {round_}: your proposal for {holder} "
                 f"({view['topic']['lower']:g}-{view['topic']['upper']:g} {view['topic']['unit']})?"
@@ -276,6 +319,8 @@ class SeatNode:
                 return answer_status(view), False
             if word == "/quit":
                 return "The session is saved; resume it with `maestro sessions resume`.", False
+            if holder == MEDIATOR_ID and word in ("/approve", "/reject"):
+                return self._steer(state, ctx, reading, topic, seat, update)
             if word == "/approve" and phase == "after":
                 seat["reviewed"] = {**(seat.get("reviewed") or {}), holder: round_}
                 draft = (state.get("proposals") or {}).get(holder, {})
@@ -288,6 +333,8 @@ class SeatNode:
             return f"{word} has nothing to act on now. {HELP_TEXT}", False
         if reading.kind == "question":
             return answer(reading.text, view, self.search), False
+        if holder == MEDIATOR_ID:
+            return self._steer(state, ctx, reading, topic, seat, update)
         if reading.kind == "intent" and holder != MEDIATOR_ID:
             specs = dict(seat.get("specs") or {})
             specs[holder] = {"business_intent": reading.text[:300]}
@@ -300,6 +347,52 @@ class SeatNode:
         if reading.kind in ("proposal", "intent") and holder != MEDIATOR_ID:
             return self._propose(state, holder, phase, reading, topic, seat, update)
         return "The mediator's seat watches and approves; it does not propose.", False
+
+    def _steer(
+        self,
+        state: Any,
+        ctx: Any,
+        reading: Any,
+        topic: dict[str, Any],
+        seat: dict[str, Any],
+        update: dict[str, Any],
+    ) -> tuple[str, bool]:
+        """The person in the mediator's seat approves the agent's point or sets another."""
+        point = self._unreviewed_point(state)
+        if point is None:
+            return "The mediator's seat has nothing to review now.", False
+        done = {**(seat.get("reviewed") or {}), MEDIATOR_ID: point["round"]}
+        if reading.kind == "command" and reading.command == "/approve":
+            seat["reviewed"] = done
+            return (
+                f"Approved: the operators steer to {float(point['mediator_value'] or 0):g}.",
+                True,
+            )
+        if reading.kind == "command" and reading.command == "/reject":
+            return "Rejected. Type the point the operators should steer to.", False
+        if reading.value is None:
+            return "Type a point (a number in the topic's unit), or /approve.", False
+        try:  # the same bounds as any proposal
+            target = float(person_decision(float(reading.value), reading.text, topic)["value"])
+        except ReplyError as exc:
+            return explain_invalid(float(reading.value), exc, topic), False
+        last = state.get("proposals") or {}
+        prices = prices_at(ctx.scenario, target)
+        feedback = {}
+        for op, old in (state.get("feedback") or point.get("feedback") or {}).items():
+            mine = float((last.get(op) or {}).get("value", target))
+            way = "hold" if abs(mine - target) <= 1e-9 else ("lower" if mine > target else "raise")
+            feedback[op] = {
+                **old,
+                "message": f"The mediator asks you to {way} your proposal towards {target:g}.",
+                "direction": way,
+                "target_value": target,
+                "price": prices.get(op),
+            }
+        update["feedback"] = feedback
+        seat["reviewed"] = done
+        seat["points"] = {**(seat.get("points") or {}), str(point["round"]): target}
+        return f"Steered: the operators move towards {target:g} {topic['unit']}.", True
 
     @staticmethod
     def _propose(

@@ -172,3 +172,30 @@ def test_the_record_says_a_person_decided(data_dir: Path) -> None:
     decisions = step.record.decisions
     assert decisions.person == 2  # cost's two proposals were the person's, not a model's
     assert decisions.llm == 2 + 1  # qos's two proposals and the mediator's one turn
+
+
+def test_mediator_seat_approves_or_steers(data_dir: Path) -> None:
+    seat = runner(data_dir, {"mediator": "approve"})
+    step = seat.advance()
+    prompt = step.prompts[0]
+    assert prompt["kind"] == "mediate" and prompt["round"] == 2
+    assert prompt["draft"]["point"] == 60.0 and set(prompt["draft"]["feedback"]) == {"cost", "qos"}
+    step = seat.advance("what did the others propose?")  # a question: answered, still asked
+    assert step.prompts[0]["kind"] == "mediate"
+    step = seat.advance("500")
+    assert "cannot be proposed" in said(step)
+    step = seat.advance("steer them to 50")
+    assert "Steered" in said(step)
+    # The operators (scripted: they follow the mediator's point) now go to 50, not 60.
+    second = step.values["history"][1]["proposals"]
+    assert {op: p["value"] for op, p in second.items()} == {"cost": 50.0, "qos": 50.0}
+    assert step.finished and step.record.status == "consensus"
+    assert step.record.consensus == 50.0
+
+
+def test_mediator_seat_approve_keeps_the_agents_point(data_dir: Path) -> None:
+    seat = runner(data_dir, {"mediator": "manual"})
+    seat.advance()
+    step = seat.advance("/approve")
+    assert "Approved" in said(step) and step.finished
+    assert step.record.consensus == 60.0

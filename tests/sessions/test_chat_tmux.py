@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +43,21 @@ class Pane:
     def send(self, line: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", line], check=True)
         subprocess.run(["tmux", "send-keys", "-t", self.name, "Enter"], check=True)
+
+    def kill_child(self) -> None:
+        """SIGKILL the command running in the pane's shell."""
+        shell = subprocess.run(
+            ["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[0]
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", shell], capture_output=True, text=True
+        ).stdout.split()
+        assert children, "nothing runs in the pane"
+        for pid in children:
+            os.kill(int(pid), signal.SIGKILL)
 
     def wait(self, needle: str, count: int = 1, timeout: float = 90) -> str:
         end = time.monotonic() + timeout
@@ -100,6 +116,11 @@ def test_chat_in_tmux_quit_resume_and_approve(pane: Pane) -> None:
 
     pane.send("maestro sessions resume demo; echo EXIT=$?")
     pane.wait("Round 2: your proposal for cost", count=2)
+    # SIGKILL while it waits: nothing is lost, the next resume asks the same question.
+    pane.kill_child()
+    pane.wait("EXIT=137")
+    pane.send("maestro sessions resume demo; echo EXIT=$?")
+    pane.wait("Round 2: your proposal for cost", count=3)
     pane.send("/status")
     pane.wait("Round 2 of 5")
     pane.send("60")
@@ -110,6 +131,7 @@ def test_chat_in_tmux_quit_resume_and_approve(pane: Pane) -> None:
     pane.wait("answer /approve or /reject")
     pane.send("/approve")
     text = pane.wait("EXIT=0", count=2)
+    assert "Accepted: 60 Mbps" in text
     assert "enforced: policy applied" in text
     assert "consensus" in text
     shown = subprocess.run(

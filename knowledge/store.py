@@ -38,6 +38,7 @@ TMP_PREFIX = "maestro-tmp-"
 KEEP_INDEXES = 3  # several corpora (scenarios with extra documents) can stay warm side by side
 STALE_TMP_S = 3600.0
 URL_ENV = "MAESTRO_CHROMA_URL"
+LOCK_WAIT_S = 20.0  # how long to wait for another process's lock on the store before giving up
 _open_lock = threading.Lock()
 _bases: dict[tuple[str, str], KnowledgeBase] = {}
 # Chunk embeddings by text: a rebuild, or the same corpus pushed to a server, re-embeds nothing.
@@ -103,10 +104,41 @@ def connect(url: str | None, path: Path | None = None) -> tuple[Any, str]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KnowledgeError(f"cannot create the vector store folder {folder}: {exc}") from exc
+    _probe_sqlite(folder / "chroma.sqlite3")
     with _guard(f"vector store at {folder} cannot be opened (delete the folder to rebuild it)"):
         client = chromadb.PersistentClient(path=str(folder), settings=_settings())
         client.list_collections()  # probes the database: a corrupt file fails here, not later
     return client, str(folder)
+
+
+def _probe_sqlite(db: Path) -> None:
+    """Fail in one line, after a bounded wait, on a store another process holds locked or on
+    a file that is not a database; Chroma itself would block or fail deep inside."""
+    if not db.exists():
+        return
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise KnowledgeError(
+                f"vector store at {db.parent} is locked by another process "
+                f"(waited {LOCK_WAIT_S:g} s); try again when it has finished"
+            ) from exc
+        raise KnowledgeError(
+            f"vector store at {db.parent} cannot be opened ({_short(exc)}); "
+            "delete the folder to rebuild it"
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise KnowledgeError(
+            f"vector store at {db.parent} is corrupted ({_short(exc)}); "
+            "delete the folder to rebuild it"
+        ) from exc
 
 
 class KnowledgeBase:

@@ -139,3 +139,25 @@ def test_shipped_corpus_hash_is_stable() -> None:
     a = corpus_hash(load_documents([shipped_corpus_dir()]))
     b = corpus_hash(list(reversed(load_documents([shipped_corpus_dir()]))))
     assert a == b
+
+
+def test_locked_store_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from maestro.knowledge import store
+
+    corpus, folder = tmp_path / "corpus", tmp_path / "store"
+    _tiny(corpus, 0)
+    client, where = connect(None, folder)
+    KnowledgeBase(load_documents([corpus]), client, where).ensure()
+    holder = sqlite3.connect(folder / "chroma.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the store
+    monkeypatch.setattr(store, "LOCK_WAIT_S", 0.3)
+    try:
+        with pytest.raises(KnowledgeError) as info:
+            connect(None, folder)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "locked" in str(info.value) and str(folder) in str(info.value)
+    connect(None, folder)  # free again: opens

@@ -84,6 +84,7 @@ FlagCode = Literal[
     "constraint_violation",
     "trust_penalty",
     "operator_excluded",
+    "enforcement_refused",
 ]
 
 

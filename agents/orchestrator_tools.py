@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from maestro.agents.domain import Feedback, flag_record
 from maestro.tools.orchestrator.client import OrchestratorApiError, OrchestratorClient
 
 RAN_PACKAGE = "network-ran-slice"
@@ -166,6 +167,24 @@ def _shows(cell: dict[str, Any], slice_id: str, value: float) -> bool:
     )
 
 
+def enforcer_for(url: str, intent: str, edge: str | None) -> OrchestratorEnforcer:
+    """The enforcer a scenario's `network.orchestrator_url` asks for (token from the
+    environment); ValueError with the reason when it cannot be made."""
+    return OrchestratorEnforcer(OrchestratorClient(url), intent=intent, edge=edge)
+
+
+def refusal_round(record: dict[str, Any], operators: list[str], round_: int) -> dict[str, Any]:
+    """The negotiation goes on: every operator hears why the network did not take the
+    agreement, and the run's flags say so."""
+    note = refusal_note(record) or "The orchestrator did not enforce the agreement."
+    feedback = {op: Feedback(message=note[:600], direction="hold").model_dump() for op in operators}
+    return {
+        "feedback": feedback,
+        "round": round_ + 1,
+        "flags": [flag_record("enforcement_refused", "orchestrator", round_, note)],
+    }
+
+
 def refusal_note(record: dict[str, Any] | None) -> str | None:
     """What the operators are told next round when the network did not take the agreement."""
     if not record or record.get("path") != "orchestrator" or record.get("applied"):
@@ -181,5 +200,7 @@ __all__ = [
     "RAN_SERVICE",
     "OrchestratorEnforcer",
     "deployment_view",
+    "enforcer_for",
     "refusal_note",
+    "refusal_round",
 ]

@@ -395,6 +395,7 @@ def build_negotiation_graph(
             judged = ((result.get("context") or {}).get("arbitral") or {}).get("facts")
         if "feedback" not in update:  # a last round: no mediator turn, the arbiter still judges
             judged = final_arbitration(ctx, state, proposals, round_)
+        update = _enforce_at_consensus(ctx, update, record, list(proposals), round_)
         update = trust_update(update, record, judged, state, round_)
         _emit(
             {
@@ -413,12 +414,36 @@ def build_negotiation_graph(
             update.update(seen)
         return update
 
+    def _enforce_at_consensus(
+        ctx: RunContext, update: dict[str, Any], record: dict[str, Any], ops: list[str], round_: int
+    ) -> dict[str, Any]:
+        """Through the orchestrator, a consensus is enforced at once (without a seat to
+        approve it): refused by admission with rounds left, the operators hear why and the
+        negotiation goes on; otherwise the record keeps what the network did."""
+        link = ctx.network
+        if update.get("status") != "consensus" or seat is not None or link is None:
+            return update
+        if not link.enforce or link.orchestrator is None:
+            return update
+        ctx.deadline.check("before the agreement was enforced")
+        done = enforce_agreement(link, float(update["consensus"]))
+        _emit({"event": "enforced", **done})
+        record["enforcement"] = done
+        if not done.get("admitted") and round_ < ctx.scenario.rounds:
+            from maestro.agents.orchestrator_tools import refusal_round
+
+            return refusal_round(done, ops, round_)
+        return {**update, "enforcement": done}
+
     def finish(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx = runtime.context
         update: dict[str, Any] = {"optimum": _optimum(ctx.scenario, state)}
         link = ctx.network
         status, agreed = state.get("status"), state.get("consensus")
+        enforced = state.get("enforcement") is not None  # at consensus, by the orchestrator
         if status in ("consensus", "degraded") and agreed is not None and link and link.enforce:
+            if enforced:  # the orchestrator path enforced it at consensus (mediator turn)
+                return _finished(state, update)
             # Past the deadline nothing goes on the network, whatever the agents agreed.
             ctx.deadline.check("before the agreement was enforced")
             refused = seat.approve_enforcement(state, ctx, float(agreed)) if seat else None
@@ -435,6 +460,9 @@ def build_negotiation_graph(
                     "requested_mbps": state.get("consensus"),
                 }
             _emit({"event": "enforced", **update["enforcement"]})
+        return _finished(state, update)
+
+    def _finished(state: NegotiationState, update: dict[str, Any]) -> dict[str, Any]:
         _emit(
             {"event": "finish", "status": state.get("status"), "consensus": state.get("consensus")}
         )

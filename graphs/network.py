@@ -110,6 +110,8 @@ class NetworkLink:
     observer: Observer
     enforce: bool
     owned: list[Any] = field(default_factory=list)
+    # Enforcement through the orchestrator's API (agents.orchestrator_tools), when set.
+    orchestrator: Any = None
 
     def close(self) -> None:
         for resource in self.owned:
@@ -139,7 +141,19 @@ def network_link(
     else:
         observer = lambda: observe(driver)  # noqa: E731
     enforce = bool(scenario.network and scenario.network.enforce)
-    return NetworkLink(driver=driver, observer=observer, enforce=enforce, owned=owned)
+    link = NetworkLink(driver=driver, observer=observer, enforce=enforce, owned=owned)
+    if network.orchestrator_url:
+        from maestro.agents.orchestrator_tools import enforcer_for
+
+        try:
+            link.orchestrator = enforcer_for(
+                network.orchestrator_url, network.orchestrator_intent, network.orchestrator_edge
+            )
+        except ValueError as exc:
+            link.close()
+            raise ScenarioError(f"network.orchestrator_url: {exc}") from None
+        owned.append(link.orchestrator.client)
+    return link
 
 
 def observe_round(link: NetworkLink, scenario: Scenario, round_: int) -> dict[str, Any]:
@@ -166,6 +180,8 @@ def observe_round(link: NetworkLink, scenario: Scenario, round_: int) -> dict[st
 
 def enforce_agreement(link: NetworkLink, value: float) -> dict[str, Any]:
     """Apply the agreed value as a slice policy; report what the cell did with it."""
+    if link.orchestrator is not None:  # a network intent through the domain manager
+        return dict(link.orchestrator.enforce(value))
     try:
         outcome = enforce_throughput(link.driver, {SLA_SLICE: value})
     except Exception as exc:

@@ -100,8 +100,13 @@ class NetworkSpec(Strict):
     prometheus_url: str | None = None  # read the cell through PromQL instead of the driver
     driver_url: str | None = None  # a `maestro ran serve` endpoint, not the in-process emulator
     enforce: bool = True
+    # Enforce through a CAMINO domain manager (`maestro orchestrator serve`) as a network
+    # intent; its token comes from MAESTRO_ORCHESTRATOR_TOKEN, never from the scenario.
+    orchestrator_url: str | None = None
+    orchestrator_intent: str = Field("maestro-sla", pattern=r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+    orchestrator_edge: str | None = Field(None, pattern=r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 
-    @field_validator("prometheus_url", "driver_url")
+    @field_validator("prometheus_url", "driver_url", "orchestrator_url")
     @classmethod
     def _usable_url(cls, value: str | None) -> str | None:
         return http_url(value)

@@ -32,7 +32,7 @@ from maestro.agents.providers.options import SettingsError
 
 TRACE_DIR_ENV = "MAESTRO_SERVED_TRACE_DIR"
 URLS_ENV = "MAESTRO_SERVED_URLS"
-URL_FIELDS = ("driver_url", "prometheus_url")
+URL_FIELDS = ("driver_url", "prometheus_url", "orchestrator_url")
 REFUSABLE = ("trace", *URL_FIELDS)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from maestro.agents.orchestrator_tools import (
     deployment_view,
     refusal_note,
 )
+from maestro.api import negotiate
 from maestro.tools.orchestrator.apiserver import ApiServer
 from maestro.tools.orchestrator.auth import TokenStore
 from maestro.tools.orchestrator.client import OrchestratorClient
@@ -114,3 +116,56 @@ def test_refused_agreement_is_not_enforced(api: OrchestratorClient, edge_domain:
     assert git(repo, "rev-parse", "main") == before
     note = refusal_note(record)
     assert note is not None and "did not enforce the agreed 30 Mbps" in note
+
+
+def test_negotiation_enforces_through_the_orchestrator(
+    api: OrchestratorClient,
+    edge_domain: Path,
+    scenario_dict: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAESTRO_ORCHESTRATOR_TOKEN", TENANT_A)
+    scenario_dict["network"] = {
+        "cqi": 12,
+        "orchestrator_url": api.url,
+        "orchestrator_intent": "neg-sla",
+        "orchestrator_edge": "edge-1",
+    }
+    record = negotiate(scenario_dict).model_dump()
+    assert record["status"] == "consensus"
+    enforcement = record["enforcement"]
+    assert enforcement["path"] == "orchestrator" and enforcement["applied"], enforcement
+    assert enforcement["intent"] == "neg-sla" and enforcement["reconciled"]
+    repo = edge_domain / "repos" / "edge-1.git"
+    assert enforcement["commit"] == git(repo, "log", "-1", "--format=%H", "main", "--", "neg-sla")
+    assert enforcement["requested_mbps"] == pytest.approx(record["consensus"])
+    url = api.status("neg-sla")["services"]["ran"]["url"]
+    cell = httpx.get(f"{url}/state").json()
+    assert cell["slices"]["sla"]["demand_mbps"] == pytest.approx(record["consensus"])
+
+
+def test_refused_agreement_goes_back_to_the_operators(
+    api: OrchestratorClient,
+    scenario_dict: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAESTRO_ORCHESTRATOR_TOKEN", TENANT_A)
+    scenario_dict["rounds"] = 8
+    scenario_dict["network"] = {
+        "cqi": 12,
+        "orchestrator_url": api.url,
+        "orchestrator_intent": "neg-refused",
+        "orchestrator_edge": "edge-9",  # no such edge: the domain manager refuses the intent
+    }
+    events: list[dict[str, Any]] = []
+    record = negotiate(scenario_dict, on_event=events.append).model_dump()
+    enforcement = record["enforcement"]
+    assert enforcement["admitted"] is False and enforcement["applied"] is False
+    assert "edge-9" in enforcement["message"]
+    refusals = [f for f in record["flags"] if f["code"] == "enforcement_refused"]
+    assert refusals, record["flags"]
+    first = refusals[0]["round"]
+    assert len(record["rounds"]) > first  # the negotiation went on after the refusal
+    told = [e for e in events if e.get("event") == "enforced"]
+    assert len(told) >= 2 and not any(e["applied"] for e in told)
+    assert api.intents() == [i for i in api.intents() if i["name"] != "neg-refused"]

@@ -125,21 +125,22 @@ def _play_all(
         if on_line is not None:
             on_line(line)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending: dict[Future[Any], Job] = {}
-        queue = list(parallel)
-        try:
-            while queue or pending:
-                while queue and len(pending) < max(1, workers):
-                    job = queue.pop(0)
-                    pending[pool.submit(module.play, job, config)] = job
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    finish(pending.pop(future), future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    pending: dict[Future[Any], Job] = {}
+    queue = list(parallel)
+    try:
+        while queue or pending:
+            while queue and len(pending) < max(1, workers):
+                job = queue.pop(0)
+                pending[pool.submit(module.play, job, config)] = job
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                finish(pending.pop(future), future.result())
+    except BaseException:
+        # Ctrl-C or a full disk: queued games never start; the lines written so far stay.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     for job in serial:
         finish(job, module.play(job, config))
 

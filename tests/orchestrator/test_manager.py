@@ -335,3 +335,25 @@ def test_cli_apply_status_and_delete(domain, tmp_path, capsys) -> None:
     assert main(["orchestrator", "intent", "delete", "demo", "-d", str(domain)]) == 2
     assert "no deployed intent" in capsys.readouterr().err
     assert main(["orchestrator", "status", "-d", str(tmp_path / "none")]) == 2
+
+
+def test_edge_values_in_the_domain_set_setters_per_edge(domain) -> None:
+    config = yaml.safe_load((domain / "domain.yaml").read_text())
+    config["edges"][1]["values"] = {"version": "0.2-edge2"}
+    (domain / "domain.yaml").write_text(yaml.safe_dump(config))
+    result = DomainManager(domain).apply(chain())
+    images = {}
+    for edge in ("edge-1", "edge-2"):
+        for path in _files(domain, f"{edge}.git"):
+            if path.endswith("deployment.yaml"):
+                doc = yaml.safe_load(git_show(domain, f"{edge}.git", f"show main:{path}"))
+                images[path.split("/")[1]] = doc["spec"]["template"]["spec"]["containers"][0][
+                    "image"
+                ]
+    assert images == {
+        "backend": "maestro/chain-backend:0.1",
+        "frontend": "maestro/chain-frontend:0.2-edge2",
+        "probe": "maestro/traffic-probe:0.2-edge2",
+    }
+    variant = next(v for v in result.iesd.variants if v.downstream.package == "demo/probe")
+    assert variant.packageContext["data"]["version"] == "0.2-edge2"

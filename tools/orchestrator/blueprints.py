@@ -64,8 +64,8 @@ class Blueprint:
             raise PackageError(f"blueprint {name!r}: invalid {SCHEMA_FILE}: {exc}") from exc
         if not schema:  # no schema: every setter the files use is a string
             for text in self.resource_files_of(files).values():
-                for used in names_in_text(text):
-                    setters.setdefault(used, SetterSpec())
+                for setter in names_in_text(text):
+                    setters.setdefault(setter, SetterSpec())
         self.info = BlueprintInfo(
             name=name,
             kind=str(schema.get("kind", "cnf" if schema else "infrastructure")),
@@ -74,7 +74,7 @@ class Blueprint:
             setters=setters,
             defaults={k: coerce(v, setters[k]) for k, v in raw_defaults.items() if k in setters},
         )
-        used = set()
+        used: set[str] = set()
         for text in self.resource_files().values():
             used |= names_in_text(text)
         missing = used - set(setters)

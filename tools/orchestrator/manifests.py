@@ -56,8 +56,8 @@ def _unset(node: Any, where: str) -> None:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             _unset(v, f"{where}[{i}]")
-    elif isinstance(node, str) and UNSET.search(node):
-        raise ManifestError(f"{where}: setter {UNSET.search(node).group(0)} has no value")
+    elif isinstance(node, str) and (found := UNSET.search(node)):
+        raise ManifestError(f"{where}: setter {found.group(0)} has no value")
 
 
 def _deployment(doc: dict[str, Any], where: str) -> None:
@@ -106,7 +106,7 @@ def check_manifest(doc: Any, *, namespace: str | None, path: str) -> None:
     if not isinstance(doc, dict):
         raise ManifestError(f"{path}: not a mapping")
     api, kind = doc.get("apiVersion"), doc.get("kind")
-    scope = KINDS.get((api, kind))
+    scope = KINDS.get((str(api), str(kind)))
     if scope is None:
         raise ManifestError(f"{path}: unsupported kind {api}/{kind}")
     meta = doc.get("metadata") or {}

@@ -176,7 +176,7 @@ class EdgeReconciler:
                     "message": spec.error,
                 }
             )
-        body = {
+        body: dict[str, Any] = {
             "edge": self.edge,
             "repo": self.repo,
             "applied": self.applied,

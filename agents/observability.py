@@ -31,10 +31,11 @@ def make_observability_unit() -> Unit:
             return {}
         obs = RanObservation.model_validate(seen)
         topic = Topic.model_validate(turn["topic"])
+        deployments = seen.get("deployments") or {}  # through the orchestrator's API
         return {
             "context": {
                 "observability": contribution(
-                    observation_lines(obs, topic),
+                    observation_lines(obs, topic) + list(deployments.get("lines", [])),
                     capacity=obs.capacity_mbps,
                     demand=obs.demand_mbps,
                     cell_on=obs.on,

@@ -64,6 +64,13 @@ class OrchestratorEnforcer:
     poll_s: float = 0.2
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def observe(self) -> dict[str, Any]:
+        """The deployment view for this round's observation; an outage is said, not hidden."""
+        try:
+            return deployment_view(self.client)
+        except OrchestratorApiError as exc:
+            return {"lines": [f"Orchestrator unavailable: {exc.message}."], "facts": {}}
+
     def network_intent(self, value: float) -> dict[str, Any]:
         service: dict[str, Any] = {
             "package": RAN_PACKAGE,

@@ -167,6 +167,8 @@ def observe_round(link: NetworkLink, scenario: Scenario, round_: int) -> dict[st
     if obs is None:
         return {"observation": None}
     observation = obs.model_dump(mode="json")
+    if link.orchestrator is not None:  # the deployments and edges, read through the API
+        observation["deployments"] = link.orchestrator.observe()
     reason = void_reason(scenario, obs)
     if reason:
         return {

@@ -133,6 +133,9 @@ def test_negotiation_enforces_through_the_orchestrator(
     }
     record = negotiate(scenario_dict).model_dump()
     assert record["status"] == "consensus"
+    seen = [r.get("observation") or {} for r in record["rounds"]]
+    # every agent of a round saw the edges and deployments, read through the API
+    assert any("Edge edge-1:" in " ".join(s.get("deployments", {}).get("lines", [])) for s in seen)
     enforcement = record["enforcement"]
     assert enforcement["path"] == "orchestrator" and enforcement["applied"], enforcement
     assert enforcement["intent"] == "neg-sla" and enforcement["reconciled"]

@@ -197,6 +197,14 @@ def plot(summary: dict[str, Any], lines: list[dict[str, Any]], folder: Path) -> 
             ax.vlines(x + 0.3, *paper["range"], color="tab:red", lw=3)
         elif paper.get("mean") is not None:
             ax.scatter([x + 0.3], [paper["mean"]], marker="D", color="tab:red", zorder=3)
+        elif pair in PAPER:
+            ax.annotate(
+                "paper: no\nagreement",
+                (x + 0.05, 0.02),
+                xycoords=("data", "axes fraction"),
+                color="tab:red",
+                fontsize=7,
+            )
     ax.scatter([], [], marker="D", color="tab:red", label="paper mean (GPT-4o)")
     ax.axhline(50, ls=":", color="grey", label="fair middle 50 Mbps")
     ax.set_xticks(positions, pairs)

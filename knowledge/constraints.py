@@ -168,6 +168,12 @@ def check(
     )
 
 
+def normalise_jurisdiction(jurisdiction: str) -> str:
+    """'global' in lower case, every code (EU, US, DE...) in upper case."""
+    j = jurisdiction.strip()
+    return "global" if j.lower() == "global" else j.upper()
+
+
 def applicable_jurisdictions(jurisdiction: str | None) -> list[str] | None:
     """The jurisdictions whose rules hold in `jurisdiction`: itself, its parents, global.
 
@@ -175,7 +181,7 @@ def applicable_jurisdictions(jurisdiction: str | None) -> list[str] | None:
     """
     if jurisdiction is None:
         return None
-    chain = [jurisdiction]
+    chain = [normalise_jurisdiction(jurisdiction)]
     while chain[-1] in PARENT_JURISDICTION:
         chain.append(PARENT_JURISDICTION[chain[-1]])
     if "global" not in chain:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from maestro.knowledge.constraints import CONSTRAINT_KINDS, Constraint
+from maestro.knowledge.constraints import CONSTRAINT_KINDS, Constraint, normalise_jurisdiction
 from maestro.knowledge.errors import KnowledgeError
 
 SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
@@ -40,6 +40,11 @@ class Document(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     body: str = Field(min_length=1)
     path: str = ""
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction_case(cls, value: str) -> str:
+        return normalise_jurisdiction(value)
 
     @field_validator("topics")
     @classmethod

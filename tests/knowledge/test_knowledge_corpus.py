@@ -196,3 +196,28 @@ def test_duplicate_ids_and_binary_files(tmp_path: Path) -> None:
 def test_plain_text_gets_defaults(tmp_path: Path) -> None:
     doc = parse_document(_write(tmp_path, "Site Rules.txt", "Site rules\n\nNo transmit after 22h."))
     assert (doc.id, doc.jurisdiction, doc.title) == ("site-rules", "global", "Site rules")
+
+
+def test_jurisdiction_case_is_normalised(tmp_path: Path) -> None:
+    docs = load_documents(
+        [_write(tmp_path, "a.md", GOOD.replace("jurisdiction: FR", "jurisdiction: fr"))]
+    )
+    assert docs[0].jurisdiction == "FR"
+    assert constraints_for("cell_throughput", "fr", docs)
+
+
+def test_pdf_problems_are_one_line(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    blank = tmp_path / "blank.pdf"
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    with blank.open("wb") as fh:
+        writer.write(fh)
+    with pytest.raises(KnowledgeError, match="empty") as info:
+        parse_document(blank)
+    assert str(blank) in str(info.value)
+    fake = _write(tmp_path, "fake.pdf", "not a pdf at all")
+    with pytest.raises(KnowledgeError, match="cannot read PDF") as info:
+        parse_document(fake)
+    assert "\n" not in str(info.value)

@@ -13,6 +13,7 @@ told otherwise.
 from __future__ import annotations
 
 import copy
+import socket
 import threading
 import time
 from typing import Any
@@ -84,24 +85,39 @@ class LiveServer:
     def __init__(self, view: LiveView, host: str = "127.0.0.1", port: int = 0) -> None:
         import uvicorn
 
+        self.host, self.port = host, port
         self.config = uvicorn.Config(
-            make_app(view), host=host, port=port, log_level="error", lifespan="off"
+            make_app(view), host=host, port=port, log_level="critical", lifespan="off"
         )
         self.server = uvicorn.Server(self.config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.port: int | None = None
+        self.sock: socket.socket | None = None
+        self.thread: threading.Thread | None = None
 
     def start(self, timeout_s: float = 10.0) -> LiveServer:
+        # Bind here, so that a port in use is an error of this call, not of the thread.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise RuntimeError(f"cannot listen on {self.host}:{self.port}: {exc}") from None
+        self.sock, self.port = sock, int(sock.getsockname()[1])
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
+                self.stop()
                 raise RuntimeError("the assurance graph server did not start")
             time.sleep(0.02)
-        sock = self.server.servers[0].sockets[0]
-        self.port = int(sock.getsockname()[1])
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=5)
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        if self.sock is not None:
+            self.sock.close()

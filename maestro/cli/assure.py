@@ -16,6 +16,7 @@ failed or ended with the service still drifting.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,8 +101,12 @@ def assure_cmd(
         check_writable(json_dest)
     if resume and (checkpoint is None or thread is None):
         raise UserError("--resume needs --checkpoint FILE and --thread ID")
-    if checkpoint is not None and Path(checkpoint).is_dir():
-        raise UserError(f"--checkpoint is a directory: {checkpoint}")
+    if checkpoint is not None:
+        folder = Path(checkpoint).resolve().parent
+        if Path(checkpoint).is_dir():
+            raise UserError(f"--checkpoint is a directory: {checkpoint}")
+        if not folder.is_dir():
+            raise UserError(f"--checkpoint: folder {folder} does not exist")
     kills = _kills(kill or [])
     chat = load_model(model)
     spec = _intent(intent, chat)
@@ -122,7 +127,11 @@ def assure_cmd(
     else:
         executor = InProcessExecutor()
     live = LiveView(spec.id)
-    server = LiveServer(live, port=serve).start() if serve is not None else None
+    try:
+        server = LiveServer(live, port=serve).start() if serve is not None else None
+    except RuntimeError:
+        executor.close()
+        raise UserError(f"--serve: cannot listen on 127.0.0.1:{serve} (port in use?)") from None
     if server is not None:
         console.print(f"assurance graph: http://127.0.0.1:{server.port}/assurance-graph")
 
@@ -149,6 +158,8 @@ def assure_cmd(
         )
     except LookupError as exc:
         raise UserError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UserError(f"--checkpoint {checkpoint}: {exc}") from None
     finally:
         executor.close()
         if server is not None:

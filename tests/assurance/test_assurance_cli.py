@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,7 @@ def test_assure_failed_run_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None
         ([str(EXAMPLE), "--resume"], "--resume needs --checkpoint"),
         ([str(EXAMPLE), "--model", "scripted:nope"], "unknown scripted model"),
         (["   "], "the intent text is empty"),
+        ([str(EXAMPLE), "--checkpoint", "/nonexistent/x.sqlite"], "does not exist"),
     ],
 )
 def test_user_mistakes_are_one_line_exit_2(
@@ -73,3 +75,51 @@ def test_user_mistakes_are_one_line_exit_2(
     assert main(["assure", *args, *model]) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(
+            [
+                "assure",
+                str(EXAMPLE),
+                "--model",
+                "scripted:assurance",
+                "--periods",
+                "1",
+                "--period",
+                "0.05",
+                "--serve",
+                str(port),
+                "-q",
+            ]
+        )
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err
+    assert "Traceback" not in err
+
+
+def test_a_checkpoint_that_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "x.sqlite"
+    bad.write_text("hello")
+    code = main(
+        [
+            "assure",
+            str(EXAMPLE),
+            "--model",
+            "scripted:assurance",
+            "--periods",
+            "1",
+            "--period",
+            "0.05",
+            "--checkpoint",
+            str(bad),
+            "-q",
+        ]
+    )
+    assert code == 2 and "file is not a database" in capsys.readouterr().err

@@ -11,6 +11,7 @@ round.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from maestro.agents.arbitral_unit import arbitrate, observed_facts, policy_of
@@ -28,7 +29,7 @@ def active_operators(scenario: Any, trust: dict[str, dict[str, Any]] | None) -> 
     ]
 
 
-def _history(state: dict[str, Any], active: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _history(state: Mapping[str, Any], active: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Each operator's earlier turns, oldest first (for the contradiction checks)."""
     out: dict[str, list[dict[str, Any]]] = {op: [] for op in active}
     for record in state.get("history") or []:
@@ -40,7 +41,7 @@ def _history(state: dict[str, Any], active: list[str]) -> dict[str, list[dict[st
     return out
 
 
-def _previous_point(state: dict[str, Any]) -> float | None:
+def _previous_point(state: Mapping[str, Any]) -> float | None:
     for record in reversed(state.get("history") or []):
         point = (record.get("mediator") or {}).get("mediator_value")
         if point is not None:
@@ -48,7 +49,7 @@ def _previous_point(state: dict[str, Any]) -> float | None:
     return None
 
 
-def mediator_inbox_extras(state: dict[str, Any], active: list[str]) -> dict[str, Any]:
+def mediator_inbox_extras(state: Mapping[str, Any], active: list[str]) -> dict[str, Any]:
     """What the mediator's arbitral unit needs beyond the proposals."""
     trust = state.get("trust") or {}
     return {
@@ -59,7 +60,7 @@ def mediator_inbox_extras(state: dict[str, Any], active: list[str]) -> dict[str,
 
 
 def final_arbitration(
-    ctx: Any, state: dict[str, Any], proposals: dict[str, Any], round_: int
+    ctx: Any, state: Mapping[str, Any], proposals: dict[str, Any], round_: int
 ) -> dict[str, Any]:
     """The mediator's arbitral stage for a round that ends the run, by the rules alone (no
     model call after the agents have finished)."""
@@ -84,7 +85,7 @@ def trust_update(
     update: dict[str, Any],
     record: dict[str, Any],
     judged: dict[str, Any] | None,
-    state: dict[str, Any],
+    state: Mapping[str, Any],
     round_: int,
 ) -> dict[str, Any]:
     """Fold one round's arbitral facts into the state update and the round record."""

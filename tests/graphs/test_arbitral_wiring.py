@@ -121,7 +121,7 @@ def test_the_mediators_injected_feedback_reaches_no_operator(
     for agent in ("cost", "qos"):
         later = recorder.seen_by(agent)[1:]  # every turn after the mediator spoke
         assert later and not any(_carries(p) for p in later), f"the injection reached {agent}"
-    verdict = result.rounds[1].proposals["cost"].arbitral["mediator"]  # type: ignore[index]
+    verdict = result.rounds[1].proposals["cost"].arbitral["mediator"]
     assert verdict["malicious"] and verdict["category"] == "injection"
     assert any(
         f["code"] == "suspicious_reasoning" and f["agent"] == "mediator" for f in result.flags
@@ -138,7 +138,7 @@ def test_offences_warn_then_penalise_then_exclude(scenario_dict: dict[str, Any])
     actions = [t["action"] for t in trust]
     assert actions[0] == "warn" and "penalise" in actions and actions[-1] == "exclude"
     # The warning goes to the offender, in its feedback, citing the evidence.
-    feedback = result.rounds[0].mediator.feedback  # type: ignore[union-attr]
+    feedback = result.rounds[0].mediator.feedback
     assert "ignore previous instructions" in (feedback["toxic"]["warning"] or "").lower()
     assert feedback["cost"]["warning"] is None
     # Exclusion: status and reason in the record; no turn and no words afterwards.
@@ -267,7 +267,8 @@ def test_the_classifier_settles_what_the_rules_cannot(scenario_dict: dict[str, A
         },
     )
     result = maestro.negotiate(scenario, deps=NegotiationDeps(pool=pool))
-    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]  # type: ignore[index]
+    assert result.rounds[0].arbitral is not None
+    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]
     assert verdict["stage"] == "rules+llm" and verdict["category"] == "deception"
     assert verdict["evidence"] == "Everyone already agreed"
     # The classifier ran on the arbitral model, never on the agents' own.
@@ -284,7 +285,7 @@ def test_rules_only_never_asks_a_model(scenario_dict: dict[str, Any]) -> None:
     recorder = Recorder(scenario, {"toxic": _claimer, "arbitral": _classifier})
     result = _run(scenario, recorder)
     assert not recorder.seen_by("arbitral")
-    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]  # type: ignore[index]
+    verdict = result.rounds[0].arbitral["verdicts"]["toxic"]
     assert verdict["stage"] == "rules" and not verdict["malicious"]
 
 

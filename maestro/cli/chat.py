@@ -73,6 +73,11 @@ class LineReader:
             return work()
         finally:
             self.busy.clear()
+            # Lines typed at the very end of the stretch were not read by the seat: they
+            # answer what the session asks next.
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.lines.put(self.inbox.get_nowait())
 
 
 def show_event(event: dict[str, Any]) -> None:
@@ -88,8 +93,23 @@ def show_event(event: dict[str, Any]) -> None:
         _show_event(event)
 
 
+def show_feedback(record: dict[str, Any], holder: str) -> None:
+    """The mediator's words to this seat after a round (all of them for the mediator's)."""
+    feedback = (record.get("mediator") or {}).get("feedback") or {}
+    for op, note in feedback.items():
+        if holder in (op, "mediator") and isinstance(note, dict) and note.get("message"):
+            who = "you" if op == holder else op
+            console.print(
+                f"  [magenta]mediator to {escape(who)}[/magenta]: {escape(note['message'])}"
+            )
+
+
 def show_prompt(prompt: dict[str, Any]) -> None:
     kind = prompt.get("kind")
+    if kind == "mediate":
+        notes = (prompt.get("draft") or {}).get("feedback") or {}
+        body = "\n".join(f"{op}: {text}" for op, text in notes.items())
+        console.print(Panel(escape(body), title="the mediator agent's feedback", expand=False))
     if kind == "enforcement":
         plan = prompt.get("plan") or {}
         slices = (plan.get("policy") or {}).get("slices") or []
@@ -141,7 +161,11 @@ def run_chat(sessions: SessionStore, info: SessionInfo, json_out: str | None = N
     reader = LineReader(lines, context.inbox)
 
     def advance(text: Any = None) -> Any:
-        return reader.run(lambda: runner.advance(text, on_event=show_event))
+        seen = len(runner.snapshot().values.get("history") or [])
+        step = reader.run(lambda: runner.advance(text, on_event=show_event))
+        for record in (step.values.get("history") or [])[seen:]:
+            show_feedback(record, holder)
+        return step
 
     step = runner.snapshot() if runner.started() else None
     if step is not None:

@@ -160,3 +160,19 @@ def test_bad_thread_id(thread: str, data_dir: Path, capsys: pytest.CaptureFixtur
         capsys, "negotiate", str(EXAMPLE), "-m", "scripted:concede", "--thread", thread
     )
     assert code == 2 and "session id" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as", "nobody"], "no such seat"),
+        (["--as", "cost", "--mode", "often"], "--mode 'often'"),
+        (["--as", "cost", "--session", "bad id"], "session id"),
+    ],
+)
+def test_chat_mistakes_are_one_line(
+    args: list[str], message: str, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(capsys, "chat", str(EXAMPLE), "-m", "scripted:optimizer", *args)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -199,3 +199,26 @@ def test_mediator_seat_approve_keeps_the_agents_point(data_dir: Path) -> None:
     step = seat.advance("/approve")
     assert "Approved" in said(step) and step.finished
     assert step.record.consensus == 60.0
+
+
+def test_regulation_questions(data_dir: Path) -> None:
+    from maestro.agents.chat import answer
+
+    view = {"agent": "cost", "topic": {"unit": "Mbps"}, "history": [], "optimizer": {}}
+
+    class Passage:
+        text = "A slice must keep 10 % of the cell for emergency services."
+
+        def citation(self) -> str:
+            return "[emergency] Spectrum rules"
+
+    def broken(question: str) -> list[Any]:
+        raise RuntimeError("the index folder is not writable")
+
+    question = "what does the regulation say about slices?"
+    assert answer(question, view, None).startswith("regulation unavailable")
+    assert (
+        answer(question, view, broken) == "regulation unavailable: the index folder is not writable"
+    )
+    told = answer(question, view, lambda q: [Passage()])
+    assert "emergency services" in told and "[emergency] Spectrum rules" in told

@@ -91,13 +91,20 @@ def apply_cmd(
     domain: DomainOpt = None,
     json_dest: JsonOpt = None,
 ) -> None:
-    """Deploy (or change) an intent: one commit per edge repository, all or nothing."""
-    from maestro.tools.orchestrator import load_intent
+    """Deploy (or change) an intent: one commit per edge repository, all or nothing.
+
+    A file of kind TerminationIntent terminates instead (as `intent delete`)."""
+    from maestro.tools.orchestrator import TerminationIntent
+    from maestro.tools.orchestrator.intent import load_any_intent
 
     if json_dest:
         check_writable(json_dest)
-    intent = _guard(lambda: load_intent(file))
+    intent = _guard(lambda: load_any_intent(file))
     manager = _manager(domain)
+    if isinstance(intent, TerminationIntent):
+        done = _guard(lambda: manager.delete(intent.name, intent.services, dry_run=dry_run))
+        _print_delete(done, json_dest, dry_run)
+        return
     result = _guard(lambda: manager.apply(intent, dry_run=dry_run))
     if json_dest:
         write_json(result, json_dest)
@@ -128,11 +135,15 @@ def delete_cmd(
     """A termination intent: remove the intent's packages after a dependency check."""
     manager = _manager(domain)
     result = _guard(lambda: manager.delete(name, services=service or None, dry_run=dry_run))
+    _print_delete(result, json_dest, dry_run)
+
+
+def _print_delete(result: Any, json_dest: str | None, dry_run: bool) -> None:
     if json_dest:
         write_json(result, json_dest)
         return
     verb = "would remove" if dry_run else "removed"
-    console.print(f"intent {name}: {verb} {', '.join(result.removed)}")
+    console.print(f"intent {result.intent}: {verb} {', '.join(result.removed)}")
     for e in result.edges:
         console.print(f"  {e.edge}: " + (f"commit {e.commit[:12]}" if e.commit else "no commit"))
 

@@ -22,7 +22,7 @@ from maestro.tools.orchestrator import (
     RepositoryError,
 )
 
-from .helpers import chain, git_show, heads
+from .helpers import EXAMPLES, chain, git_show, heads
 
 
 def _files(root: Path, repo: str) -> list[str]:
@@ -357,3 +357,14 @@ def test_edge_values_in_the_domain_set_setters_per_edge(domain) -> None:
     }
     variant = next(v for v in result.iesd.variants if v.downstream.package == "demo/probe")
     assert variant.packageContext["data"]["version"] == "0.2-edge2"
+
+
+def test_a_termination_intent_file_removes_services(domain, tmp_path, capsys) -> None:
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(chain("demo-chain")))
+    assert main(["orchestrator", "intent", "apply", str(path), "-d", str(domain)]) == 0
+    stop = EXAMPLES / "terminate-chain.yaml"
+    assert main(["orchestrator", "intent", "apply", str(stop), "-d", str(domain)]) == 0
+    assert "removed probe" in " ".join(capsys.readouterr().err.split())
+    assert not any(p.startswith("demo-chain/probe/") for p in _files(domain, "edge-2.git"))
+    assert DomainManager(domain).records()["demo-chain"].order == ["backend", "frontend"]

@@ -195,8 +195,29 @@ def parse_intent(data: Any, *, source: str = "intent") -> DeploymentIntent:
     return intent
 
 
+def parse_termination(data: Any, *, source: str = "intent") -> TerminationIntent:
+    name = data.get("name") if isinstance(data, dict) else None
+    try:
+        return TerminationIntent.model_validate(data)
+    except ValidationError as exc:
+        msg, _service = _first_error(exc)
+        raise IntentError(
+            f"{source}: {msg}", intent=name if isinstance(name, str) else None
+        ) from exc
+
+
 def load_intent(path: str | Path) -> DeploymentIntent:
-    """Read a JSON or YAML intent file."""
+    """Read a JSON or YAML deployment intent file."""
+    intent = load_any_intent(path)
+    if not isinstance(intent, DeploymentIntent):
+        raise IntentError(
+            f"{path}: a TerminationIntent, not a DeploymentIntent", intent=intent.name
+        )
+    return intent
+
+
+def load_any_intent(path: str | Path) -> DeploymentIntent | TerminationIntent:
+    """Read a JSON or YAML file holding a deployment or a termination intent (by `kind`)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -209,6 +230,8 @@ def load_intent(path: str | Path) -> DeploymentIntent:
     except (ValueError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise IntentError(f"{p}: not valid JSON/YAML: {first}") from exc
+    if isinstance(data, dict) and data.get("kind") == "TerminationIntent":
+        return parse_termination(data, source=str(p))
     return parse_intent(data, source=str(p))
 
 

@@ -295,3 +295,13 @@ def test_the_optimum_leaves_out_an_excluded_operator(scenario_dict: dict[str, An
     assert result.trust["toxic"]["action"] == "exclude"
     assert result.optimum is not None and set(result.optimum["distance"]) == {"cost", "qos"}
     assert result.optimum["consensus"] == pytest.approx(60.0)  # targets 20 and 100 only
+
+
+def test_a_negotiation_left_with_one_operator_halts(scenario_dict: dict[str, Any]) -> None:
+    scenario_dict["model"] = "scripted:custom"
+    scenario_dict["rounds"] = 8
+    result = _run(scenario_dict, Recorder(scenario_dict, {"qos": _injector}))
+    assert result.status == "halted" and result.consensus is None
+    assert "fewer than two operators" in result.reason
+    assert result.trust["qos"]["action"] == "exclude"
+    assert result.enforcement is None  # nothing agreed, nothing enforced

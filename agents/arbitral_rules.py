@@ -93,10 +93,11 @@ def decode(text: str | bytes | None) -> tuple[str, list[str]]:
     if text is None:
         return "", ["text_empty"]
     if isinstance(text, bytes | bytearray):
+        raw = bytes(text)
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            text = bytes(text).decode("utf-8", errors="replace")
+            text = raw.decode("utf-8", errors="replace")
             flags.append("text_not_utf8")
     elif not isinstance(text, str):
         text = str(text)
@@ -252,11 +253,11 @@ def _history(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             continue
         value = item.get("value")
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+        number = None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+            number = float(value)
         text = item.get("text")
-        out.append(
-            {"value": float(value) if ok else None, "text": text if isinstance(text, str) else ""}
-        )
+        out.append({"value": number, "text": text if isinstance(text, str) else ""})
     return out
 
 

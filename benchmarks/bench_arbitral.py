@@ -16,6 +16,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from maestro.agents.arbitral import assess, classify, contain, judge
@@ -53,7 +54,7 @@ def main() -> None:
         assess(e.text, e.observations, e.history)
     per_message: list[float] = []
     for e in examples:
-        per_message += timed_us(lambda e=e: assess(e.text, e.observations, e.history), 20)
+        per_message += timed_us(partial(assess, e.text, e.observations, e.history), 20)
     summary(f"rules, {len(examples)} labelled messages", per_message)
     base = examples[0].text
     long_text = (base + " ") * (2000 // (len(base) + 1))
@@ -66,7 +67,7 @@ def main() -> None:
     verdicts = [(e.text, judge(e.text, e.observations, e.history)) for e in malicious]
     summary(
         "contain, malicious messages",
-        [t for text, v in verdicts for t in timed_us(lambda text=text, v=v: contain(text, v), 20)],
+        [t for text, v in verdicts for t in timed_us(partial(contain, text, v), 20)],
     )
     six = list(examples[:6])
 

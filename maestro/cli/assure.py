@@ -110,6 +110,11 @@ def assure_cmd(
     kills = _kills(kill or [])
     chat = load_model(model)
     spec = _intent(intent, chat)
+    if not spec.kpis:
+        raise UserError(
+            f"intent {spec.id} names no measurable KPI to assure (formal: "
+            f"{spec.formal or 'none'}); add a target such as '99.99% availability'"
+        )
     executor: Any
     if domain is not None:
         from maestro.graphs.executor_orchestrator import OrchestratorExecutor

@@ -65,6 +65,7 @@ def test_assure_failed_run_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None
         ([str(EXAMPLE), "--resume"], "--resume needs --checkpoint"),
         ([str(EXAMPLE), "--model", "scripted:nope"], "unknown scripted model"),
         (["   "], "the intent text is empty"),
+        (["Delete the test VMs in Domain Lab"], "names no measurable KPI"),
         ([str(EXAMPLE), "--checkpoint", "/nonexistent/x.sqlite"], "does not exist"),
     ],
 )

@@ -368,3 +368,35 @@ def test_a_termination_intent_file_removes_services(domain, tmp_path, capsys) ->
     assert "removed probe" in " ".join(capsys.readouterr().err.split())
     assert not any(p.startswith("demo-chain/probe/") for p in _files(domain, "edge-2.git"))
     assert DomainManager(domain).records()["demo-chain"].order == ["backend", "frontend"]
+
+
+def test_a_repository_moved_in_domain_yaml_is_followed(manager, domain, tmp_path) -> None:
+    manager.apply(chain())
+    moved = tmp_path / "server" / "edge-1.git"
+    moved.parent.mkdir()
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(domain / "repos" / "edge-1.git"), str(moved)],
+        check=True,
+    )
+    config = yaml.safe_load((domain / "domain.yaml").read_text())
+    config["edges"][0]["repo"] = str(moved)
+    (domain / "domain.yaml").write_text(yaml.safe_dump(config))
+    old_head = heads(domain)["edge-1.git"]
+    DomainManager(domain).apply(
+        chain(
+            backend={"package": "chain-backend", "edge": "edge-1", "params": {"message": "moved"}}
+        )
+    )
+    assert heads(domain)["edge-1.git"] == old_head  # the old remote is left alone
+    log = subprocess.run(
+        ["git", "--git-dir", str(moved), "log", "-1", "--format=%s", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.startswith("intent demo: apply backend on edge-1")
+
+
+def test_apply_refuses_what_is_not_an_intent(manager) -> None:
+    with pytest.raises(IntentError, match="expected a mapping"):
+        manager.apply("demo.yaml")  # type: ignore[arg-type]

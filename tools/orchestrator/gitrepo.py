@@ -104,6 +104,9 @@ class WorkClone:
                     f"{self.name}: cannot clone {self.url}: {exc.message}"
                 ) from exc
             return self.head()
+        current = git("remote", "get-url", "origin", cwd=self.path, check=False).strip()
+        if current != self.url:  # the domain now names another remote: follow it
+            git("remote", "set-url", "origin", self.url, cwd=self.path)
         try:
             git("fetch", "-q", "origin", BRANCH, cwd=self.path)
         except RepositoryError as exc:

@@ -132,7 +132,7 @@ class DomainManager:
         timer = _Timer()
         with timer("ordering"):
             if not isinstance(intent, DeploymentIntent):
-                intent = parse_intent(dict(intent))
+                intent = parse_intent(dict(intent) if isinstance(intent, Mapping) else intent)
             order = deployment_order(intent)
         with self._lock():
             records = self.records()

@@ -129,16 +129,17 @@ class EdgeReconciler:
                     self._event(f"restarted {key}")
 
     def probe(self, force: bool = False) -> None:
-        """Readiness: an HTTP GET on the probe path; until first ready, probe every pass."""
+        """Readiness: an HTTP GET on the probe path (a workload without one is ready while it
+        runs); until first ready, probe every pass, then every `probe_every` seconds."""
         now = time.time()
         for key, spec in self.desired.items():
-            if key not in self.runtime.records or not spec.port:
+            if key not in self.runtime.records:
                 continue
             last = self.health.get(key)
             if last and last[1] and not force and now - last[0] < self.probe_every:
                 continue
             ok = self.runtime.alive(key)
-            if ok and spec.probe_path:
+            if ok and spec.probe_path and spec.port:
                 try:
                     url = f"http://127.0.0.1:{spec.port}{spec.probe_path}"
                     with urllib.request.urlopen(url, timeout=0.5) as resp:  # noqa: S310

@@ -159,7 +159,9 @@ def evaluate(
     return report
 
 
-def run(split: str, model_id: str | None, modes: tuple[str, ...] | None = None) -> dict[str, Any]:
+def run(
+    split: str, model_id: str | None, modes: tuple[str, ...] | None = None, quiet: bool = False
+) -> dict[str, Any]:
     examples = load_split(split)
     chosen = modes or (MODES if model_id else ("rules",))
     model = None
@@ -167,11 +169,17 @@ def run(split: str, model_id: str | None, modes: tuple[str, ...] | None = None) 
         from maestro.agents.providers import load_chat_model
 
         model = load_chat_model(model_id)
-    return {
-        "split": split,
-        "model": model_id,
-        "results": {mode: evaluate(examples, mode, model) for mode in chosen},
-    }
+    results = {}
+    for mode in chosen:
+        done = [0]
+
+        def tick(mode: str = mode, done: list[int] = done) -> None:
+            done[0] += 1
+            if not quiet and mode != "rules" and (done[0] % 10 == 0 or done[0] == len(examples)):
+                print(f"{mode}: {done[0]}/{len(examples)} messages", file=sys.stderr, flush=True)
+
+        results[mode] = evaluate(examples, mode, model, tick)
+    return {"split": split, "model": model_id, "results": results}
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -155,14 +155,24 @@ def build_assurance_graph(checkpointer: Any = None) -> Any:
         if reply.done or reply.policy is None:
             missing = missing_steps(state["intent_type"], history)
             if missing:  # an omission: back to the generator with what is missing
-                return {
+                rejections = state.get("rejections", 0) + 1
+                out = {
                     "pending": None,
                     "problem": f"omitted: {', '.join(missing)}",
-                    "rejections": state.get("rejections", 0) + 1,
+                    "rejections": rejections,
                     "corrected": state.get("corrected", 0) + 1,
                     "usage": usage,
                     "timeline": _event(ctx, "rejected", policy="done", problems=missing),
                 }
+                if rejections > ctx.settings.max_rejections:
+                    fail = _failed(
+                        ctx,
+                        f"the policy tree still omits {', '.join(missing)} "
+                        f"after {rejections} tries",
+                        "validator",
+                    )
+                    return {**out, **fail, "timeline": out["timeline"] + fail["timeline"]}
+                return out
             return {
                 "pending": None,
                 "phase": "assure",

@@ -179,3 +179,23 @@ def test_unparseable_intent_text_is_refused(bad: str) -> None:
 
     with pytest.raises(IntentError):
         make_formalizer(MODELS["scripted:intent"])(bad)
+
+
+def test_a_tree_declared_done_with_omissions_is_sent_back_then_failed(
+    paper_intent: IntentSpec, executor: InProcessExecutor, fast: Callable[..., Any]
+) -> None:
+    from maestro.agents.providers import ScriptedChatModel
+
+    def lazy(messages: Any, facts: dict[str, Any]) -> str:
+        if facts["stage"] == "classifier":
+            return json.dumps({"intent_type": "create_resource", "reason": "r"})
+        return json.dumps({"done": True, "policy": None, "reasoning": "nothing to do"})
+
+    model = ScriptedChatModel(name="lazy", script=lazy)
+    rec = run_assurance(
+        paper_intent, model, "scripted:lazy", executor, settings=fast(max_rejections=2)
+    )
+    rejected = [e for e in rec["timeline"] if e["event"] == "rejected"]
+    assert rejected and rejected[0]["problems"] == ["compliance", "create", "validate", "start"]
+    assert rec["status"] == "failed" and "omits compliance" in rec["reason"]
+    assert executor.calls == []

@@ -96,7 +96,7 @@ def record_of(state: dict[str, Any], model_id: str, thread_id: str) -> dict[str,
     report = state.get("report") or {}
     status = state.get("status", "running")
     reason = state.get("reason")
-    if status == "fulfilled" and state.get("drifted"):
+    if status in ("fulfilled", "assured") and state.get("drifted"):
         reason = reason or "the loop ended while the service was still drifting"
     return {
         "status": status,

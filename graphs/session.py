@@ -206,30 +206,41 @@ class SeatNode:
         return {"round": last["round"], **mediator}
 
     def pending(self, state: Any, context: Any, phase: str) -> bool:
-        inbox = getattr(context, "inbox", None)
-        if phase == "before" and inbox is not None and not inbox.empty():
+        if self._waiting(state, context, phase) is not None:
             return True
-        return self._waiting(state, context, phase) is not None
+        # An auto seat's lines typed while the agents ran are interjections, read now; a
+        # manual or approve seat's wait for its next question (they answer it).
+        inbox = getattr(context, "inbox", None)
+        auto = any(mode == "auto" for mode in self.seats(context).values())
+        return phase == "before" and auto and inbox is not None and not inbox.empty()
+
+    @staticmethod
+    def _queued(ctx: Any) -> str | None:
+        """The next line typed ahead, if any (one per step: each gets its checkpoint)."""
+        inbox = getattr(ctx, "inbox", None)
+        while inbox is not None:
+            try:
+                line = inbox.get_nowait()
+            except queue.Empty:
+                return None
+            if isinstance(line, str):
+                return line
+        return None
 
     # -- the node ----------------------------------------------------------------------------
     def node(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any]:
         ctx = runtime.context
-        inbox = getattr(ctx, "inbox", None)
-        lines: list[str] = []
-        while inbox is not None and not inbox.empty():
-            with contextlib.suppress(queue.Empty):
-                line = inbox.get_nowait()
-                if isinstance(line, str):
-                    lines.append(line)
-        if lines:  # interjections typed while the agents ran: no interrupt needed
-            holder = next(iter(self.seats(ctx)), MEDIATOR_ID)
-            update = self._fold(state, ctx, holder, "before", lines)
-            update["seat"] = {**update.get("seat", {}), "phase": "before"}
-            return update
         phase = "before" if self._waiting(state, ctx, "before") else "after"
         holder = self._waiting(state, ctx, phase)
-        if holder is None:
-            return {"seat": {"phase": phase}}
+        if holder is None:  # an auto seat's interjection, typed while the agents ran
+            line = self._queued(ctx)
+            if line is None:
+                return {"seat": {"phase": "before"}}
+            update = self._fold(
+                state, ctx, next(iter(self.seats(ctx)), MEDIATOR_ID), "before", [line]
+            )
+            update["seat"] = {**update.get("seat", {}), "phase": "before"}
+            return update
         round_ = state.get("round", 1)
         view = seat_view(state, ctx, holder)
         prompt: dict[str, Any] = {
@@ -265,7 +276,8 @@ class SeatNode:
                 f"{view['topic']['unit']}. /approve, /reject, or type another value."
             )
         _emit({"event": "seat_prompt", **prompt})
-        reply = interrupt(prompt)
+        queued = self._queued(ctx)  # typed ahead: it answers this question
+        reply = queued if queued is not None else interrupt(prompt)
         update = self._fold(state, ctx, holder, phase, [reply])
         update["seat"] = {**update.get("seat", {}), "phase": phase}
         return update
@@ -437,7 +449,8 @@ class SeatNode:
         }
         _emit({"event": "seat_prompt", **payload})
         while True:  # each unreadable answer is asked again (one interrupt per answer)
-            said = interrupt(payload)
+            queued = self._queued(context)
+            said = queued if queued is not None else interrupt(payload)
             word = str(said).strip().lower() if isinstance(said, str) else ""
             if word in _YES:
                 return None
@@ -477,13 +490,14 @@ class SessionRunner:
             "configurable": {"thread_id": session_id},
             "recursion_limit": 10_000,
         }
+        self.working_s = 0.0  # time this process spent running the graph, not waiting for people
 
     def snapshot(self) -> Step:
         snap = self.graph.get_state(self.config)
         prompts = [i.value for i in snap.interrupts]
         finished = snap.created_at is not None and not snap.next
         values = dict(snap.values)
-        record = self.record(values) if finished else None
+        record = self.record(values, self.working_s) if finished else None
         return Step(values=values, prompts=prompts, finished=finished, record=record)
 
     def started(self) -> bool:
@@ -519,8 +533,10 @@ class SessionRunner:
             if on_event is not None:
                 with contextlib.suppress(Exception):
                     on_event({"event": "error", "reason": failed["reason"]})
-            record = record_from_state(self.context, failed, time.perf_counter() - started)
+            self.working_s += time.perf_counter() - started
+            record = record_from_state(self.context, failed, self.working_s)
             return Step(values=failed, prompts=[], finished=True, record=record)
+        self.working_s += time.perf_counter() - started
         return self.snapshot()
 
 

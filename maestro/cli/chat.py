@@ -100,7 +100,8 @@ def show_feedback(record: dict[str, Any], holder: str) -> None:
         if holder in (op, "mediator") and isinstance(note, dict) and note.get("message"):
             who = "you" if op == holder else op
             console.print(
-                f"  [magenta]mediator to {escape(who)}[/magenta]: {escape(note['message'])}"
+                f"  [magenta]mediator to {escape(who)} (round {record.get('round')})[/magenta]: "
+                f"{escape(note['message'])}"
             )
 
 
@@ -195,6 +196,7 @@ def run_chat(sessions: SessionStore, info: SessionInfo, json_out: str | None = N
     assert record is not None
     sessions.set_status(info.id, record.status)
     _summary(record)
+    console.print(f"{record.decisions.person} of the decisions were yours (the seat's person).")
     if json_out:
         write_json(record.to_json_dict(), json_out)
     rejected = (record.enforcement or {}).get("rejected")

@@ -39,7 +39,8 @@ class EvalConfig:
     suite: str
     model: str = "local"
     seed: int = 0
-    games: int = 50  # personality: games per pair; sla: repetitions of the timeline
+    # personality: games per pair (paper 50); sla: repetitions of the timeline (1).
+    games: int | None = None
     pairs: tuple[str, ...] = PAPER_PAIRS
     negotiations: int = 100  # guidance: negotiations per mode and operator count
     operators: tuple[int, ...] = PAPER_OPERATORS
@@ -49,6 +50,7 @@ class EvalConfig:
     def identity(self) -> dict[str, Any]:
         """The options that decide the games, as written in config.json."""
         data = asdict(self)
+        data["games"] = self.n_games
         data["pairs"] = list(self.pairs)
         data["operators"] = list(self.operators)
         keep = {
@@ -58,6 +60,12 @@ class EvalConfig:
             "assurance": ("suite",),
         }[self.suite]
         return {k: data[k] for k in keep}
+
+    @property
+    def n_games(self) -> int:
+        if self.games is not None:
+            return self.games
+        return 1 if self.suite == "sla" else 50
 
     @property
     def hash(self) -> str:

@@ -80,11 +80,11 @@ def scenario(pair: str, guidance: str = "none") -> dict[str, Any]:
 def jobs(config: EvalConfig) -> list[Job]:
     out: list[Job] = []
     for p, pair in enumerate(config.pairs):
-        for g in range(config.games):
+        for g in range(config.n_games):
             out.append(
                 Job(
                     f"llm/{pair}/{g}",
-                    p * config.games + g,
+                    p * config.n_games + g,
                     "llm",
                     config.seed + g,
                     config.model,

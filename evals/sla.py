@@ -252,7 +252,7 @@ def _check_scenarios(timeline: dict[str, Any], source: Path) -> None:
 def jobs(config: EvalConfig) -> list[Job]:
     points = negotiation_times(config.timeline)
     out: list[Job] = []
-    for rep in range(config.games):
+    for rep in range(config.n_games):
         for k, point in enumerate(points):
             index = rep * len(points) + k
             params = {"rep": rep, **point}
@@ -307,9 +307,8 @@ def arbitral_warnings(record: dict[str, Any]) -> dict[str, int]:
 
 
 def _series(
-    lines: list[dict[str, Any]], variant: str, rep: int, timeline: dict[str, Any]
+    lines: list[dict[str, Any]], variant: str, rep: int, cqi: np.ndarray, capacity: np.ndarray
 ) -> dict[str, Any]:
-    cqi, capacity = channel(timeline)
     done = sorted(
         (ln["result"] for ln in lines if ln["variant"] == variant and ln["params"]["rep"] == rep),
         key=lambda r: r["at"],
@@ -372,8 +371,9 @@ def _label(r: dict[str, Any] | None) -> Any:
 def summarize(lines: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
     timeline = config["timeline"]
     reps = sorted({ln["params"]["rep"] for ln in lines if ln["variant"] == "llm"})
-    runs = {str(rep): _series(lines, "llm", rep, timeline) for rep in reps}
-    baseline = _series(lines, "baseline", 0, timeline)
+    cqi, capacity = channel(timeline)  # once: every run replays the same channel
+    runs = {str(rep): _series(lines, "llm", rep, cqi, capacity) for rep in reps}
+    baseline = _series(lines, "baseline", 0, cqi, capacity)
     sequence = []
     for paper in PAPER:
         row: dict[str, Any] = {

@@ -122,3 +122,12 @@ def test_sla_counts_the_arbitral_units_warnings_from_the_record() -> None:
 def test_the_default_timeline_ships_and_matches_the_example() -> None:
     assert sla.DEFAULT_TIMELINE.read_bytes() == TIMELINE.read_bytes()
     assert load_timeline(None)["name"] == "sla-fig5"
+
+
+def test_default_sizes_are_the_papers() -> None:
+    timeline = load_timeline(None)
+    assert len(sla.jobs(EvalConfig("sla", timeline=timeline))) == 12  # one pass, + baseline
+    assert EvalConfig("personality").n_games == 50 and EvalConfig("sla").n_games == 1
+    personality = __import__("maestro.evals.personality", fromlist=["jobs"])
+    assert len(personality.jobs(EvalConfig("personality"))) == 8 * 50 + 8
+    assert len(guidance.jobs(EvalConfig("guidance"))) == 3 * 100 * 5

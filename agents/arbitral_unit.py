@@ -18,9 +18,17 @@ LLM unit reads the contained texts from this unit's facts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from maestro.agents.arbitral import ArbitralPolicy, TrustLedger, Verdict, contain, judge
+from maestro.agents.arbitral import (
+    ArbitralPolicy,
+    TrustLedger,
+    Verdict,
+    assess,
+    contain,
+    judge,
+)
 from maestro.agents.deadline import call_before
 from maestro.agents.domain import MEDIATOR_ID, Topic, flag_record
 from maestro.agents.prompting import fmt
@@ -41,15 +49,22 @@ def observed_facts(turn: AgentTurn | dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def _model_for(turn: AgentTurn | dict[str, Any], context: Any, policy: ArbitralPolicy) -> Any:
-    """The classifier's model (the scenario's arbitral model, else the agent's own), or None
-    when the rules alone judge. Taken from the run's pool: the same object the agent uses."""
+ModelSource = Callable[[], Any]
+
+
+def _model_for(
+    turn: AgentTurn | dict[str, Any], context: Any, policy: ArbitralPolicy
+) -> ModelSource | None:
+    """How to get the classifier's model (the scenario's arbitral model, else the agent's
+    own) from the run's pool, or None when the rules alone judge. A getter, so a model is
+    loaded only when some message needs it."""
     if policy.rules_only or not policy.enabled:
         return None
     pool = getattr(context, "pool", None)
     if pool is None:
         return None
-    return pool.get(policy.model or turn["model"])
+    model_id = policy.model or turn["model"]
+    return lambda: pool.get(model_id)
 
 
 def policy_of(context: Any) -> ArbitralPolicy:
@@ -74,20 +89,23 @@ def _judged(
     text: str,
     observations: dict[str, Any],
     history: list[dict[str, Any]],
-    model: Any,
+    model: ModelSource | None,
     policy: ArbitralPolicy,
     deadline: Any = None,
 ) -> Verdict | None:
-    """The verdict on one text, or None when the scenario turned judging off. A judgement
-    that may call the classifier runs under the run's deadline, like any model call."""
+    """The verdict on one text, or None when the scenario turned judging off. The model is
+    fetched only for a message the rules leave open, and its call runs under the run's
+    deadline like any model call."""
     if not policy.enabled:
         return None
-    if model is None:
-        return judge(text, observations, history, model=None, rules_only=True)
+    rules = assess(text, observations, history)
+    if model is None or rules.settled or rules.bad_input:
+        return rules.verdict
+    chat = model()
     return call_before(
         deadline,
-        "the arbitral classifier",
-        lambda: judge(text, observations, history, model=model, rules_only=False),
+        "the arbitral classifier's call",
+        lambda: judge(text, observations, history, model=chat, rules_only=False),
     )
 
 
@@ -177,7 +195,7 @@ def arbitrate(
     point: float | None,
     observations: dict[str, Any],
     policy: ArbitralPolicy,
-    model: Any,
+    model: ModelSource | None,
     round_: int,
     unit: str = "",
     deadline: Any = None,

@@ -305,3 +305,26 @@ def test_a_negotiation_left_with_one_operator_halts(scenario_dict: dict[str, Any
     assert "fewer than two operators" in result.reason
     assert result.trust["qos"]["action"] == "exclude"
     assert result.enforcement is None  # nothing agreed, nothing enforced
+
+
+def test_the_arbitral_model_is_loaded_only_when_needed(scenario_dict: dict[str, Any]) -> None:
+    from maestro.agents.model_pool import ModelPool
+    from maestro.agents.providers import ModelOptions
+    from maestro.graphs import NegotiationDeps
+
+    scenario_dict["model"] = "scripted:custom"
+    scenario_dict["arbitral"] = {"arbitral_model": "scripted:judge"}
+    recorder = Recorder(scenario_dict, {})
+    model = ScriptedChatModel(name="custom", script=recorder)
+    pool = ModelPool(ModelOptions(), models={"scripted:custom": model, "scripted:judge": model})
+    asked: list[str] = []
+    original = pool.get
+
+    def get(model_id: str) -> Any:
+        asked.append(model_id)
+        return original(model_id)
+
+    pool.get = get  # type: ignore[method-assign]
+    result = maestro.negotiate(scenario_dict, deps=NegotiationDeps(pool=pool))
+    assert result.agreed
+    assert "scripted:judge" not in asked  # every message was settled by the rules

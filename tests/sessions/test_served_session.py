@@ -93,14 +93,6 @@ def client(url: str, token: str | None = "tok-cost") -> Any:
     return langgraph_sdk.get_client(url=url, headers=headers)
 
 
-def prompts_of(state: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [i["value"] for i in state.get("interrupts") or []]
-    if not found:
-        for task in state.get("tasks") or []:
-            found += [i["value"] for i in task.get("interrupts") or []]
-    return found
-
-
 async def drive(url: str) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     sdk = client(url)
     assistant = await sdk.assistants.create(graph_id="session", context=CONTEXT)
@@ -110,7 +102,7 @@ async def drive(url: str) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     seen = []
     state = await sdk.threads.get_state(tid)
     for answer in ANSWERS:
-        prompts = prompts_of(state)
+        prompts = [i["value"] for i in state["interrupts"]]  # as the README reads them
         assert prompts, state
         seen.append(prompts[0])
         await sdk.runs.wait(tid, aid, command={"resume": answer})

@@ -18,10 +18,10 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from maestro.agents.central_llm import to_langchain
 from maestro.agents.prompting import render
@@ -49,10 +49,6 @@ __all__ = [
 
 _Kind = Literal[INTENT_TYPES]  # type: ignore[valid-type]
 _Cond = Literal[CONDITIONS]  # type: ignore[valid-type]
-# The grammar offers only catalogue names and units; ranges and which unit fits which KPI
-# are checked after parsing (IntentSpec), and a miss goes back to the model.
-_KpiName = Literal[tuple(CATALOGUE)]  # type: ignore[valid-type]
-_Unit = Literal[tuple(sorted({u for k in CATALOGUE.values() for u in (k.unit, *k.units)})) + ("",)]  # type: ignore[valid-type]
 
 
 class _Reply(BaseModel):
@@ -65,16 +61,44 @@ class Pair(_Reply):
 
 
 class KpiItem(_Reply):
-    name: _KpiName  # type: ignore[valid-type]
+    name: str
     condition: _Cond
     value: list[float] = Field(min_length=1, max_length=2)
-    unit: _Unit  # type: ignore[valid-type]
+    unit: str
+
+
+def _kpis_schema() -> dict[str, Any]:
+    """The grammar's view of the KPI list: one object shape per catalogue KPI, with only the
+    units that KPI can have, so constrained decoding cannot pair availability with 'ms'.
+    Validation reads the same list as plain KpiItems and the catalogue check names what is
+    wrong (ranges, conditions) in one sentence for the retry."""
+    shapes = []
+    for k in CATALOGUE.values():
+        shapes.append(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "condition", "value", "unit"],
+                "properties": {
+                    "name": {"type": "string", "enum": [k.name]},
+                    "condition": {"type": "string", "enum": list(CONDITIONS)},
+                    "value": {
+                        "type": "array",
+                        "items": {"type": "number"},
+                        "minItems": 1,
+                        "maxItems": 2,
+                    },
+                    "unit": {"type": "string", "enum": list(dict.fromkeys([k.unit, *k.units, ""]))},
+                },
+            }
+        )
+    return {"type": "array", "maxItems": 8, "items": {"anyOf": shapes}}
 
 
 class FormalizeReply(_Reply):
     intent_type: _Kind
     formal: list[Pair] = Field(max_length=12)
-    kpis: list[KpiItem] = Field(max_length=8)
+    kpis: Annotated[list[KpiItem], WithJsonSchema(_kpis_schema())] = Field(max_length=8)
 
 
 class ClassifierReply(_Reply):

@@ -56,7 +56,7 @@ def test_a_kpi_the_catalogue_refuses_is_sent_back_and_corrected() -> None:
     model = ScriptedChatModel(name="t", script=replay([bad_name, bad_range, good], cycle=False))
     result = make_formalizer(model, retries=2)(PAPER)
     assert result.calls == 3
-    assert "kpis.0.name" in result.errors[0]  # the schema knows only catalogue names
+    assert "unknown KPI 'uptimeness'" in result.errors[0]
     assert "outside 0..1" in result.errors[1]
     assert result.reply.kpi_vector() == {"availability": 0.9999}
 
@@ -84,3 +84,27 @@ def test_a_model_that_never_gets_it_right_fails_the_stage() -> None:
 def test_empty_text_is_a_user_error() -> None:
     with pytest.raises(IntentError, match="empty"):
         make_formalizer(scripted_models()["scripted:intent"])("   ")
+
+
+def test_the_grammar_pairs_each_kpi_with_its_own_units() -> None:
+    from maestro.agents.assurance import FormalizeReply
+    from maestro.agents.replies import reply_schema
+
+    shapes = reply_schema(FormalizeReply)["properties"]["kpis"]["items"]["anyOf"]
+    units = {s["properties"]["name"]["enum"][0]: s["properties"]["unit"]["enum"] for s in shapes}
+    assert "ms" not in units["availability"] and "%" in units["availability"]
+    assert units["DlLatency"] == ["ms", "s", "us", ""]
+    assert set(units) == {
+        "availability",
+        "service_health",
+        "DlThptPerUE",
+        "UlThptPerUE",
+        "AveDLRANUEThpt",
+        "DlLatency",
+        "UlLatency",
+        "jitter",
+        "packet_loss",
+        "cpu",
+        "ram",
+        "storage",
+    }

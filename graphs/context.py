@@ -164,4 +164,10 @@ def prepare_run(
         except Exception:
             context.close()
             raise
+    if context.regulation is not None:  # a broken corpus file is the user's to fix, not a run
+        try:
+            context.regulation.documents()
+        except Exception as exc:
+            context.close()
+            raise UsageError(f"regulatory corpus: {' '.join(str(exc).split())}") from None
     return context

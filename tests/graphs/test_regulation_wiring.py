@@ -275,3 +275,18 @@ def test_documents_are_found_next_to_the_scenario(tmp_path: Path, rule_file: Pat
     loaded = load_scenario(path)
     assert loaded.regulation is not None
     assert loaded.regulation.documents == [str(rule_file.resolve())]
+
+
+def test_a_broken_document_in_the_users_corpus_is_a_usage_error(
+    scenario_dict: dict[str, Any], rule_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maestro.agents.errors import UsageError
+    from maestro.graphs.context import prepare_run
+
+    corpus = tmp_path / "data" / "knowledge" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "empty.md").write_text("---\nid: empty-doc\n---\n", encoding="utf-8")
+    monkeypatch.setenv("MAESTRO_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(UsageError) as err:
+        prepare_run(_regulated(scenario_dict, rule_file), model="scripted:optimizer")
+    assert "empty.md" in str(err.value) and "\n" not in str(err.value)

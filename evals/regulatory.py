@@ -114,18 +114,24 @@ def _answer_text(content: Any) -> str:
     return str(data.get("answer", "")) if isinstance(data, dict) else text
 
 
-def answer_eval(kb: Any, questions: Sequence[Question], model: Any, k: int = 3) -> dict[str, Any]:
+def answer_eval(
+    kb: Any, questions: Sequence[Question], model: Any, k: int = 3, progress: bool = False
+) -> dict[str, Any]:
     """Answer each question from its top-k passages; count answers holding the fact."""
     from maestro.agents.providers import bind_json_schema
 
     runnable = bind_json_schema(model, ANSWER_SCHEMA, "answer")
     rows: list[dict[str, Any]] = []
-    for q in questions:
+    for i, q in enumerate(questions, 1):
+        if progress:
+            print(f"\ranswering {i}/{len(questions)}", end="", file=sys.stderr, flush=True)
         hits = kb.search(q.q, k=k, jurisdiction=q.jurisdiction)
         reply = runnable.invoke(_prompt(q, hits))
         answer = _answer_text(reply.content)
         rows.append({"q": q.q, "fact": q.fact, "answer": answer,
                      "hit": q.fact.lower() in answer.lower()})  # fmt: skip
+    if progress:
+        print(file=sys.stderr)
     n = len(rows)
     return {
         "n": n,
@@ -168,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from maestro.agents.providers import load_chat_model
 
             report["model"] = args.model
-            report["answers"] = answer_eval(kb, questions, load_chat_model(args.model), args.k)
+            report["answers"] = answer_eval(
+                kb, questions, load_chat_model(args.model), args.k, progress=True
+            )
     except (EvalInputError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

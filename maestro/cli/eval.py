@@ -159,11 +159,19 @@ def sla_cmd(
 
 
 @eval_app.command("assurance")
-def assurance_cmd(out: Out = None, quiet: Quiet = False) -> None:
-    """The intent-drift paper's worked examples, from the drift calculator, pass/fail per row."""
+def assurance_cmd(
+    model: Model = None, out: Out = None, workers: Workers = 1, quiet: Quiet = False
+) -> None:
+    """The intent-drift paper's worked examples, from the drift calculator, pass/fail per row.
+
+    No model is called: --model and --workers are accepted (so that a script can loop over
+    the suites with the same options) and noted.
+    """
     from maestro.evals.config import EvalConfig
 
-    _run(EvalConfig("assurance", model="none"), out, 1, quiet)
+    if model:
+        console.print(f"assurance: no model is called; --model {escape(model)} is not used")
+    _run(EvalConfig("assurance", model="none"), out, max(1, min(workers, 64)), quiet)
 
 
 @eval_app.command("report")

@@ -76,10 +76,25 @@ def assure_cmd(
         bool,
         typer.Option("--until-recovered", help="Stop at the first full recovery after a drift."),
     ] = False,
-    checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="SQLite file.")] = None,
-    thread: Annotated[str | None, typer.Option("--thread", help="Thread id to use.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue --thread.")] = False,
-    serve: Annotated[int | None, typer.Option("--serve", min=0, help="Serve the graph.")] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option("--checkpoint", help="SQLite file keeping the loop's state (resumable)."),
+    ] = None,
+    thread: Annotated[
+        str | None,
+        typer.Option("--thread", help="Thread id in the checkpoint (default: INTENT-TIME)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue --thread from --checkpoint.")
+    ] = False,
+    serve: Annotated[
+        int | None,
+        typer.Option(
+            "--serve",
+            min=0,
+            help="Serve the RFC 9418 graph on this loopback port (0: any free one).",
+        ),
+    ] = None,
     domain: Annotated[
         str | None,
         typer.Option(
@@ -88,7 +103,7 @@ def assure_cmd(
     ] = None,
     edge: Annotated[str | None, typer.Option("--edge", help="Edge for the collectors.")] = None,
     json_dest: Annotated[str | None, typer.Option("--json", help="Record ('-' = stdout).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the last line.")] = False,
 ) -> None:
     """Fulfil INTENT, monitor it, repair drift; the record has Table IV and the timeline."""
     from maestro.cli.intent import load_model

@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PackageError
 from .manifests import ManifestError, check_manifest
-from .setters import apply_setters, dump_all, load_cached, names_in_text
+from .setters import (
+    apply_setters,
+    compile_template,
+    dump_all,
+    fill,
+    load_cached,
+    names_in_text,
+    read_all,
+    scalar_text,
+)
 
 SCHEMA_FILE = "schema.yaml"
 SETTERS_FILE = "setters.yaml"
@@ -183,32 +192,56 @@ def hydrate(
             raise PackageError(str(exc), intent=intent, service=service) from exc
     out: dict[str, str] = {}
     for path, text in sorted(blueprint.resource_files().items()):
-        docs = load_cached(text)
-        apply_setters(docs, full)
-        for doc in docs:
-            try:
+        template = compile_template(text)
+        if template is not None:
+            out[path] = fill(template, full)
+        else:  # a file the compiler declined: the plain round trip
+            docs = load_cached(text)
+            apply_setters(docs, full)
+            out[path] = dump_all(docs)
+        try:
+            for doc in read_all(out[path]):
                 check_manifest(doc, namespace=namespace, path=f"{package}/{path}")
-            except ManifestError as exc:
-                raise PackageError(str(exc), intent=intent, service=service) from exc
-        out[path] = dump_all(docs)
+        except ManifestError as exc:
+            raise PackageError(str(exc), intent=intent, service=service) from exc
     out["Kptfile"] = _kptfile(blueprint, package, upstream)
     if SETTERS_FILE in blueprint.files:
-        setters_doc = load_cached(blueprint.files[SETTERS_FILE])[0]
-        setters_doc["data"] = {k: _setter_text(v) for k, v in sorted(full.items())}
-        out[SETTERS_FILE] = dump_all([setters_doc])
+        out[SETTERS_FILE] = _setters_file(blueprint.files[SETTERS_FILE], full)
     return out
 
 
 def _kptfile(blueprint: Blueprint, package: str, upstream: dict[str, str] | None) -> str:
     """The blueprint's Kptfile named for the deployment package, with its upstream recorded
     the way `kpt pkg get` records it (so kpt can later update the variant from upstream)."""
-    doc = load_cached(blueprint.files["Kptfile"])[0]
-    doc["metadata"]["name"] = package.replace("/", "-")
-    if upstream:
-        git = {"repo": upstream["repo"], "directory": f"/{blueprint.name}", "ref": "main"}
-        doc["upstream"] = {"type": "git", "git": git, "updateStrategy": "resource-merge"}
-        doc["upstreamLock"] = {"type": "git", "git": {**git, "commit": upstream["commit"]}}
-    return dump_all([doc])
+    key = (blueprint.files["Kptfile"], blueprint.name, tuple(sorted((upstream or {}).items())))
+    text = _KPTFILES.get(key)
+    if text is None:  # one round trip per blueprint and upstream; the name is filled in
+        doc = load_cached(blueprint.files["Kptfile"])[0]
+        doc["metadata"]["name"] = _NAME_SLOT
+        if upstream:
+            git = {"repo": upstream["repo"], "directory": f"/{blueprint.name}", "ref": "main"}
+            doc["upstream"] = {"type": "git", "git": git, "updateStrategy": "resource-merge"}
+            doc["upstreamLock"] = {"type": "git", "git": {**git, "commit": upstream["commit"]}}
+        text = _KPTFILES[key] = dump_all([doc])
+    return text.replace(_NAME_SLOT, scalar_text(package.replace("/", "-")), 1)
+
+
+_NAME_SLOT = "kptpackagenamex"
+_KPTFILES: dict[tuple[Any, ...], str] = {}
+_SETTERS_HEAD: dict[str, str] = {}
+
+
+def _setters_file(source: str, values: dict[str, Any]) -> str:
+    """The apply-setters ConfigMap with the values used (strings, as a ConfigMap holds)."""
+    head = _SETTERS_HEAD.get(source)
+    if head is None:
+        doc = load_cached(source)[0]
+        doc.pop("data", None)
+        head = _SETTERS_HEAD[source] = dump_all([doc])
+    lines = "".join(
+        f"  {scalar_text(k)}: {scalar_text(_setter_text(v))}\n" for k, v in sorted(values.items())
+    )
+    return head + ("data:\n" + lines if lines else "data: {}\n")
 
 
 def read_tree(root: Path) -> dict[str, dict[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -188,3 +189,92 @@ def _tighten(container: Any, key: Any) -> None:
 def unset_setters(docs: list[Any], values: dict[str, Any]) -> set[str]:
     """Setter names used by the documents that `values` does not give."""
     return {n for n in setter_names(docs) if n not in values}
+
+
+# -- compiled blueprints ----------------------------------------------------------------
+# Parsing and dumping with ruamel.yaml costs tens of milliseconds per file; a chain of a
+# hundred services would spend seconds on it. A blueprint file is therefore compiled once:
+# ruamel parses it, each setter field is replaced by a placeholder and the file is dumped
+# with every comment in place. Hydration then only fills the placeholders with the values
+# rendered as YAML scalars; the tests check this gives the same data as `apply_setters`.
+_SLOT = "kptslot{:05d}x"
+_SLOT_RE = re.compile(r"kptslot(\d{5})x")
+_FILLED = re.compile(r"([\"']?)kptslot(\d{5})x\1")  # the dump may have quoted a placeholder
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+class Template:
+    def __init__(self, text: str, slots: list[tuple[str, Any]]):
+        self.text = text
+        self.slots = slots
+
+
+_TEMPLATES: dict[str, Template | None] = {}
+
+
+def compile_template(text: str) -> Template | None:
+    """The file with placeholders for its setter fields; None if it cannot be compiled."""
+    if text in _TEMPLATES:
+        return _TEMPLATES[text]
+    template: Template | None = None
+    if not _SLOT_RE.search(text):
+        docs = load_all(text)
+        slots: list[tuple[str, Any]] = []
+        for doc in docs:
+            for container, key, pattern in list(_slots(doc)):
+                slots.append((pattern, container[key]))
+                container[key] = _SLOT.format(len(slots) - 1)
+                _tighten(container, key)
+        dumped = dump_all(docs)
+        if len(_SLOT_RE.findall(dumped)) == len(slots):
+            template = Template(dumped, slots)
+    if len(_TEMPLATES) > 512:
+        _TEMPLATES.clear()
+    _TEMPLATES[text] = template
+    return template
+
+
+def _plain_ok(text: str) -> bool:
+    """Can this string be written as a plain (unquoted) block scalar and read back as is?"""
+    if not text or text != text.strip() or _implicitly_not_string(text):
+        return False
+    if text[0] in _INDICATORS and not (text[0] in "-?:" and len(text) > 1 and text[1] != " "):
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    return all(c.isprintable() and c != "\t" for c in text)
+
+
+def scalar_text(value: Any) -> str:
+    """A YAML scalar for a value, as it appears after `key: ` in block style."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        if "e" in text and "." not in text.split("e")[0]:  # YAML 1.1 wants 1.0e-05
+            mantissa, exp = text.split("e")
+            text = f"{mantissa}.0e{exp}"
+        return text
+    text = str(value)
+    quoted = isinstance(value, DoubleQuotedScalarString) or type(value).__name__.endswith(
+        "QuotedScalarString"
+    )
+    if quoted or not _plain_ok(text):
+        return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+    return text
+
+
+def fill(template: Template, values: dict[str, Any]) -> str:
+    """The template with each setter field rendered from `values` (kpt semantics: a field
+    whose pattern names a setter without a value keeps its blueprint value)."""
+    rendered = []
+    for pattern, old in template.slots:
+        new = render_value(pattern, values, old)
+        rendered.append(scalar_text(old if new is None else new))
+    return _FILLED.sub(lambda m: rendered[int(m.group(2))], template.text)

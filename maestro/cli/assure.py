@@ -191,6 +191,8 @@ def assure_cmd(
     line = f"{status}: {record['intent_type']} intent {spec.id}, service health " + (
         "n/a" if health is None else f"{health:.0f} %"
     )
+    if checkpoint is not None:
+        line += f"; thread {record['thread_id']} in {checkpoint}"
     console.print(line + (f" ({reason})" if reason else ""), highlight=False, markup=False)
     if status == "failed" or reason:
         raise typer.Exit(3)

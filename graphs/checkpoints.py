@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,7 +94,6 @@ class SessionStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = store_url(url)
         self.kind = "postgres" if self.url.startswith(("postgres://", "postgresql://")) else ""
-        self._lock = threading.RLock()
         if self.kind:
             self.saver, self.conn = self._open_postgres()
             self.mark = "%s"
@@ -162,8 +160,7 @@ class SessionStore:
     def _guard(self) -> Iterator[None]:
         """One line for a database that is locked or gone, whatever the driver says."""
         try:
-            with self._lock:
-                yield
+            yield
         except sqlite3.OperationalError as exc:
             hint = " (another maestro process holds it; try again)" if "locked" in str(exc) else ""
             raise StoreError(f"session store {self.url}: {exc}{hint}") from None
@@ -178,13 +175,14 @@ class SessionStore:
         return text.replace("?", self.mark)
 
     def _rows(self, query: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self._guard():
+        # The saver's own lock: the connection is shared with its checkpoint writes.
+        with self._guard(), self.saver.lock:
             cur = self.conn.execute(self._sql(query), args)
             rows = cur.fetchall()
         return [r if isinstance(r, dict) else dict(zip(_COLUMNS, r, strict=False)) for r in rows]
 
     def _write(self, query: str, args: tuple[Any, ...]) -> None:
-        with self._guard():
+        with self._guard(), self.saver.lock:
             self.conn.execute(self._sql(query), args)
             if self.kind == "sqlite":
                 self.conn.commit()

@@ -1,4 +1,6 @@
-"""The seat node through the session graph, in process: modes, bad input, privacy."""
+"""The seat node through the session graph, in process: modes, bad input, privacy.
+
+Tests taking `store_url` run on SQLite and on a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,7 +32,11 @@ def scenario() -> dict[str, Any]:
 
 
 def runner(
-    data_dir: Path, seats: dict[str, str], approve: bool = False, sid: str = "s", data: Any = None
+    data_dir: Path | None,
+    seats: dict[str, str],
+    approve: bool = False,
+    sid: str = "s",
+    data: Any = None,
 ) -> SessionRunner:
     store = open_store()
     run = prepare_run(data or scenario(), model="scripted:optimizer")
@@ -69,8 +75,8 @@ def test_reading_messages(text: Any, kind: str) -> None:
         assert reading.value in (45.0, 30.0)
 
 
-def test_bad_messages_are_explained_and_change_nothing(data_dir: Path) -> None:
-    seat = runner(data_dir, {"cost": "manual"})
+def test_bad_messages_are_explained_and_change_nothing(store_url: str) -> None:
+    seat = runner(None, {"cost": "manual"})
     step = seat.advance()
     assert step.prompts[0]["kind"] == "proposal"
     for bad, answer in [
@@ -92,8 +98,8 @@ def test_bad_messages_are_explained_and_change_nothing(data_dir: Path) -> None:
     assert step.values["history"][0]["proposals"]["cost"]["source"] == "person"
 
 
-def test_approve_mode_approve_edit_reject(data_dir: Path) -> None:
-    seat = runner(data_dir, {"cost": "approve"})
+def test_approve_mode_approve_edit_reject(store_url: str) -> None:
+    seat = runner(None, {"cost": "approve"})
     step = seat.advance()
     assert step.prompts[0]["kind"] == "approve"
     draft = step.prompts[0]["draft"]["value"]
@@ -110,8 +116,8 @@ def test_approve_mode_approve_edit_reject(data_dir: Path) -> None:
     assert (edited["value"], edited["source"]) == (42.0, "person")
 
 
-def test_enforcement_rejected_is_not_applied(data_dir: Path) -> None:
-    seat = runner(data_dir, {"cost": "auto"}, approve=True)
+def test_enforcement_rejected_is_not_applied(store_url: str) -> None:
+    seat = runner(None, {"cost": "auto"}, approve=True)
     step = seat.advance()
     assert [p["kind"] for p in step.prompts] == ["enforcement"], step.values.get("reason")
     plan = step.prompts[0]["plan"]
@@ -174,8 +180,8 @@ def test_the_record_says_a_person_decided(data_dir: Path) -> None:
     assert decisions.llm == 2 + 1  # qos's two proposals and the mediator's one turn
 
 
-def test_mediator_seat_approves_or_steers(data_dir: Path) -> None:
-    seat = runner(data_dir, {"mediator": "approve"})
+def test_mediator_seat_approves_or_steers(store_url: str) -> None:
+    seat = runner(None, {"mediator": "approve"})
     step = seat.advance()
     prompt = step.prompts[0]
     assert prompt["kind"] == "mediate" and prompt["round"] == 2

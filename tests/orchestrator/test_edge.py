@@ -230,3 +230,21 @@ def test_a_stray_workload_process_is_killed_on_adoption(domain: Path, tmp_path: 
     finally:
         if stray.poll() is None:
             stray.kill()
+
+
+def test_a_workload_whose_program_is_missing_is_reported_not_fatal(
+    manager: DomainManager, domain: Path, tmp_path: Path
+) -> None:
+    manager.apply(
+        {"name": "one", "services": {"b": {"package": "chain-backend", "edge": "edge-1"}}}
+    )
+    images = {"maestro/chain-backend": {"command": [str(tmp_path / "not-installed")]}}
+    reconciler = EdgeReconciler(
+        "edge-1", str(domain / "repos" / "edge-1.git"), tmp_path / "edge", images=images
+    )
+    reconciler.run_once()
+    reconciler.run_once()
+    status = json.loads((tmp_path / "edge" / "status.json").read_text())
+    (work,) = status["workloads"]
+    assert work["key"] == "one/b" and work["state"] == "error"
+    assert "cannot start" in work["message"] and not work["healthy"]

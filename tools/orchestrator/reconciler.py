@@ -54,6 +54,7 @@ class EdgeReconciler:
         self.events: list[str] = []
         self._stop = False
         self.synced = False  # until the repository was read once, nothing is stopped
+        self.failed: dict[str, tuple[str, float, str]] = {}  # key -> digest, retry at, why
         self._last_status = ""
         self._last_write = 0.0
 
@@ -106,27 +107,39 @@ class EdgeReconciler:
         for key, spec in self.desired.items():
             if spec.error:
                 continue
-            rec = rt.records.get(key)
-            if rec is not None and rec.digest != spec.digest:
-                rt.stop(key)
-                rt.start(spec)
+            failed = self.failed.get(key)
+            if failed and failed[0] == spec.digest and now < failed[1]:
+                continue  # its command could not start; try again later or when it changes
+            try:
+                self._converge_one(key, spec, now)
+                self.failed.pop(key, None)
+            except OSError as exc:  # e.g. the image's program is not installed
+                self.failed[key] = (spec.digest, now + MAX_BACKOFF, f"cannot start: {exc}")
+                self._event(f"{key}: cannot start: {exc}")
+
+    def _converge_one(self, key: str, spec: WorkloadSpec, now: float) -> None:
+        rt = self.runtime
+        rec = rt.records.get(key)
+        if rec is not None and rec.digest != spec.digest:
+            rt.stop(key)
+            self.health.pop(key, None)
+            rt.start(spec)
+            self._event(f"rolled {key}")
+        elif rec is None:
+            rt.start(spec)
+            self._event(f"started {key}")
+        elif not rt.alive(key):
+            if rec.last_exit is None:
+                rec.last_exit = now
+                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(rec.restarts, 8))
+                if now - rec.started_at > 60:  # it ran for a while: not a crash loop
+                    delay = 0.5
+                rec.backoff_until = now + delay
                 self.health.pop(key, None)
-                self._event(f"rolled {key}")
-            elif rec is None:
-                rt.start(spec)
-                self._event(f"started {key}")
-            elif not rt.alive(key):
-                if rec.last_exit is None:
-                    rec.last_exit = now
-                    delay = min(MAX_BACKOFF, 0.5 * 2 ** min(rec.restarts, 8))
-                    if now - rec.started_at > 60:  # it ran for a while: not a crash loop
-                        delay = 0.5
-                    rec.backoff_until = now + delay
-                    self.health.pop(key, None)
-                    self._event(f"{key} exited; restart in {delay:g} s")
-                if now >= rec.backoff_until:
-                    rt.start(spec, restarts=rec.restarts + 1)
-                    self._event(f"restarted {key}")
+                self._event(f"{key} exited; restart in {delay:g} s")
+            if now >= rec.backoff_until:
+                rt.start(spec, restarts=rec.restarts + 1)
+                self._event(f"restarted {key}")
 
     def probe(self, force: bool = False) -> None:
         """Readiness: an HTTP GET on the probe path (a workload without one is ready while it
@@ -154,9 +167,11 @@ class EdgeReconciler:
             rec = self.runtime.records.get(key)
             alive = rec is not None and self.runtime.alive(key)
             healthy = alive and self.health.get(key, (0, False))[1]
+            failure = self.failed.get(key)
+            message = spec.error or (failure[2] if failure else None)
             state = (
                 "error"
-                if spec.error
+                if message
                 else "running"
                 if healthy
                 else "starting"
@@ -174,7 +189,7 @@ class EdgeReconciler:
                     "restarts": rec.restarts if rec else 0,
                     "port": spec.port,
                     "image": spec.image,
-                    "message": spec.error,
+                    "message": message,
                 }
             )
         body: dict[str, Any] = {

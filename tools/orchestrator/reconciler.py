@@ -102,6 +102,7 @@ class EdgeReconciler:
             if key not in self.desired:
                 rt.stop(key)
                 self.health.pop(key, None)
+                self.failed.pop(key, None)
                 self._event(f"stopped {key}")
         now = time.time()
         for key, spec in self.desired.items():

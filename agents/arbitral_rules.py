@@ -222,6 +222,14 @@ _LAST = re.compile(
     r"\b(?:last|previous|earlier|prior) (?:round|time|proposal|offer)\b[^.!?\n\d]{0,25}" + _NUM
 )
 
+# What the sender said it needs, in an earlier turn's text.
+_STATED_MIN = re.compile(
+    r"\b(?:at least|a minimum of|our minimum is|minimum is|no less than|not go below|"
+    r"cannot go below|can't go below|never below|need|needs|require|requires)\D{0,10}?"
+    + _NUM
+    + r"\s*(?:mbps|mbit|mb/s)?"
+)
+
 Hit = tuple[str, str, float, int, int]  # feature, category, weight, start, end (normalised)
 
 
@@ -314,6 +322,12 @@ def history_hits(
 ) -> list[Hit]:
     values = [h["value"] for h in history if h["value"] is not None]
     hits: list[Hit] = []
+    # "we never needed more than 50" after saying "we need at least 80": own words disagree
+    stated = [float(m.group(1)) for h in history for m in _STATED_MIN.finditer(h["text"].lower())]
+    if stated:
+        for m in _NEVER_MORE.finditer(norm):
+            if max(stated) > float(m.group(1)) * 1.05:
+                hits.append(("contradicts_own_statements", "deception", 0.8, *m.span()))
     if values:
         for m in _ALWAYS.finditer(norm):
             if any(_differs(v, float(m.group(1))) for v in values):

@@ -91,7 +91,10 @@ def judge_command(
         None, "--json", help="Write the verdicts as JSON to PATH, or '-' for stdout."
     ),
 ) -> None:
-    """Judge each message; print malicious, category, confidence and evidence per line."""
+    """Judge each message; print malicious, category, confidence and evidence per line.
+
+    Exit 0 done, 2 a bad file, line or model id, 3 the classifier model was unreachable for
+    some message (its verdict is then the rules' alone)."""
     from maestro.agents.arbitral import judge
 
     if json_out:

@@ -299,3 +299,11 @@ def test_everything_contain_shows_was_analysed() -> None:
     verdict = judge(text)
     assert verdict.malicious and "text_truncated" not in verdict.flags
     assert "ignore previous" not in contain(text, verdict)
+
+
+def test_claims_are_checked_against_own_earlier_statements() -> None:
+    history = [{"text": "We need at least 80 Mbps for the hospital contract."}]
+    lie = judge("We never asked for more than 50 Mbps.", history=history)
+    assert lie.malicious and lie.features["contradicts_own_statements"]
+    consistent = [{"text": "We need at least 45 Mbps."}]
+    assert not judge("We never asked for more than 50 Mbps.", history=consistent).malicious

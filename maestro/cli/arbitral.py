@@ -93,8 +93,8 @@ def judge_command(
 ) -> None:
     """Judge each message; print malicious, category, confidence and evidence per line.
 
-    Exit 0 done, 2 a bad file, line or model id, 3 the classifier model was unreachable for
-    some message (its verdict is then the rules' alone)."""
+    Exit codes: 0 done; 2 a bad file, line or model id;
+    3 the classifier was unreachable for some message (rules' verdict only)."""
     from maestro.agents.arbitral import judge
 
     if json_out:

@@ -6,14 +6,11 @@ an error (never a silently empty prompt).
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 from string import Template
 
 from maestro.agents.domain import Personality
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @cache
@@ -28,14 +25,6 @@ def render(name: str, **values: object) -> str:
 
 def personality_text(personality: Personality) -> str:
     return template(f"personalities/{personality.value}.txt").template
-
-
-def quote_untrusted(text: str, limit: int = 100) -> str:
-    """Present another agent's words as inert data: one line, bounded, in quotes."""
-    flat = _CONTROL.sub(" ", text).replace("\n", " ").replace('"', "'").strip()
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return f'"{flat}"'
 
 
 def fmt(value: float | None) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from maestro.agents.orchestrator_tools import (
     OrchestratorEnforcer,
@@ -89,7 +90,8 @@ def test_agreement_to_policy_in_force_through_git(
     repo = edge_domain / "repos" / "edge-1.git"
     assert first["commit"] == git(repo, "rev-parse", "main")
     assert "intent sla-a" in git(repo, "log", "-1", "--format=%B", "main")
-    assert "mbps: '40.0'" in git(repo, "show", "main:sla-a/ran/setters.yaml")
+    values = yaml.safe_load(git(repo, "show", "main:sla-a/ran/setters.yaml"))["data"]
+    assert float(values["mbps"]) == 40.0 and values["slice"] == "sla"
 
     second = enforcer.enforce(25.0)  # a new agreement: a new commit, the workload rolled
     assert second["applied"], second

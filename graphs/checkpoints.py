@@ -142,7 +142,7 @@ class SessionStore:
                 connect_timeout=5,
             )
         except psycopg.Error as exc:
-            line = (str(exc).strip().splitlines() or ["no answer"])[-1]
+            line = " ".join(str(exc).split())[:300] or "no answer"
             raise StoreError(
                 f"cannot reach the session database {_redacted(self.url)}: {line}"
             ) from None

@@ -81,7 +81,7 @@ def api(edge_domain: Path) -> Iterator[OrchestratorClient]:
 def test_agreement_to_policy_in_force_through_git(
     api: OrchestratorClient, edge_domain: Path
 ) -> None:
-    enforcer = OrchestratorEnforcer(api, intent="sla-a", edge="edge-1", timeout_s=60)
+    enforcer = OrchestratorEnforcer(api, intent="sla-a", edge="edge-1", timeout_s=90)
     first = enforcer.enforce(40.0)
     assert first["applied"] and first["ok"] and first["admitted"], first
     assert first["reconciled"] and first["state"] == "running"

@@ -111,7 +111,8 @@ class WebApp:
         from maestro.agents.providers.allow import allowed_model_ids
         from maestro.cli.sessions import new_id
         from maestro.graphs.context import prepare_run
-        from maestro.graphs.session import served_scenario, session_context
+        from maestro.graphs.session import session_context
+        from maestro.graphs.session_served import served_scenario
 
         who = self.caller(request)
         body = await self.body(request)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from maestro.tools.orchestrator import DomainManager, init_domain
 
@@ -22,6 +24,12 @@ def domain(tmp_path: Path, domain_template: Path) -> Path:
     """A fresh copy of a new domain (its paths are relative, so a copy is a new domain)."""
     root = tmp_path / "dom"
     shutil.copytree(domain_template, root, symlinks=True)
+    # A port range of its own: other test runs on the machine use the default range too, and
+    # a workload answering on another run's port would fool the end-to-end checks.
+    config = yaml.safe_load((root / "domain.yaml").read_text())
+    first = random.SystemRandom().randrange(30000, 60000, 100)
+    config["ports"] = {"first": first, "last": first + 99}
+    (root / "domain.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return root
 
 

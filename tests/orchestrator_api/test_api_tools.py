@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from maestro import UsageError
 from maestro.agents.observability import make_observability_unit
+from maestro.api import negotiate
 
 OBSERVATION = {
     "on": True,
@@ -24,3 +30,15 @@ def test_deployment_lines_reach_the_prompt() -> None:
     assert lines[-1] == view["lines"][0]
     plain = unit.node({"observation": OBSERVATION, "topic": TOPIC})
     assert len(plain["context"]["observability"]["lines"]) == len(lines) - 1
+
+
+def test_an_orchestrator_url_without_a_token_is_the_users_mistake(
+    scenario_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MAESTRO_ORCHESTRATOR_TOKEN", raising=False)
+    scenario_dict["network"] = {"cqi": 12, "orchestrator_url": "http://127.0.0.1:9"}
+    with pytest.raises(UsageError, match="network.orchestrator_url: token"):
+        negotiate(scenario_dict)
+    scenario_dict["network"] = {"orchestrator_url": "ftp://x", "cqi": 12}
+    with pytest.raises(UsageError, match="orchestrator_url"):
+        negotiate(scenario_dict)

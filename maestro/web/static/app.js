@@ -69,7 +69,7 @@ function render(view) {
     const plan = prompt.plan && prompt.plan.policy;
     $("policy").hidden = !plan;
     $("policy").textContent = plan ? "policy to be applied:\n" + JSON.stringify(plan, null, 2) : "";
-    const decide = prompt.kind === "enforcement" || prompt.kind === "approve";
+    const decide = ["enforcement", "approve", "mediate"].includes(prompt.kind);
     $("approve").hidden = $("reject").hidden = !decide;
   }
   if (view.finished) {

@@ -350,3 +350,18 @@ def test_injections_without_the_old_keywords_are_contained(
     assert result.rounds[0].arbitral["verdicts"]["toxic"]["malicious"]
     for agent in ("cost", "qos", "mediator"):
         assert not any(text[:40] in p for p in recorder.seen_by(agent)), agent
+
+
+def test_a_price_penalty_raises_the_offenders_price(scenario_dict: dict[str, Any]) -> None:
+    def prices(enabled: bool) -> list[float | None]:
+        scenario = _with_toxic(json.loads(json.dumps(scenario_dict)), rounds=3)
+        scenario["mediator"] = {"guidance": "soft"}  # the optimizer prices each operator
+        scenario["arbitral"] = {"enabled": enabled, "penalty": "price", "exclude_after": None}
+        result = _run(scenario, Recorder(scenario, {"toxic": _injector}))
+        return [
+            r.mediator.feedback["toxic"]["price"] if r.mediator else None for r in result.rounds
+        ]
+
+    judged, blind = prices(True), prices(False)
+    assert judged[0] == pytest.approx(blind[0])  # a warning first
+    assert judged[1] == pytest.approx(1.5 * blind[1])  # penalised: price_factor 1.5

@@ -189,3 +189,27 @@ def test_serve_command(domain: Path, tmp_path: Path) -> None:
         proc.wait(timeout=15)
     rest = proc.stderr.read() if proc.stderr else ""
     assert all(t["token"] not in line + rest for t in TOKENS)
+
+
+def test_two_tenants_racing_for_a_new_name(server: ApiServer) -> None:
+    """Exactly one gets it; the other is told the name is taken, and changes nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(token: str) -> tuple[str, int]:
+        with OrchestratorClient(server.url, token) as client:
+            try:
+                client.apply(chain("raced"))
+                return token, 201
+            except OrchestratorApiError as exc:
+                return token, exc.status
+
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(pool.map(put, [TENANT_A, TENANT_B]))
+    assert sorted(results.values()) == [201, 409], results
+    winner = next(t for t, code in results.items() if code == 201)
+    loser = TENANT_B if winner == TENANT_A else TENANT_A
+    with OrchestratorClient(server.url, winner) as client:
+        assert client.get("raced")["intent"]["name"] == "raced"
+        client.delete("raced")
+    with OrchestratorClient(server.url, loser) as client, pytest.raises(OrchestratorApiError):
+        client.get("raced")

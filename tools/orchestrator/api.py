@@ -178,19 +178,25 @@ def create_app(
         who: Principal, intent: DeploymentIntent, dry_run: bool, create: bool
     ) -> JSONResponse:
         who.require(Role.admin, Role.tenant, what="intents")
-        owner = owners.owner(intent.name)
-        exists = service.exists(intent.name)
-        if exists and not who.is_admin and owner != who.tenant:
-            raise ApiError(409, f"intent {intent.name!r}: the name is taken")
-        if exists and create:
-            raise ApiError(
-                409, f"intent {intent.name!r}: exists; PUT /intents/{intent.name} changes it"
-            )
-        check_refs(who, intent)
-        result = await blocking(service.apply, intent, dry_run, write=True)
-        if not dry_run and not exists:
-            owners.claim(intent.name, who.tenant)
-        status = 200 if dry_run or exists else 201
+
+        def checked_apply() -> tuple[dict[str, Any], bool]:
+            # Under the write lock: two tenants racing for a new name cannot both pass.
+            owner = owners.owner(intent.name)
+            exists = service.exists(intent.name)
+            if exists and not who.is_admin and owner != who.tenant:
+                raise ApiError(409, f"intent {intent.name!r}: the name is taken")
+            if exists and create:
+                raise ApiError(
+                    409, f"intent {intent.name!r}: exists; PUT /intents/{intent.name} changes it"
+                )
+            check_refs(who, intent)
+            result = service.apply(intent, dry_run)
+            if not dry_run and not exists:
+                owners.claim(intent.name, who.tenant)
+            return result, exists
+
+        result, existed = await blocking(checked_apply, write=True)
+        status = 200 if dry_run or existed else 201
         return JSONResponse(result, status_code=status)
 
     @app.get("/livez", tags=["health"])

@@ -40,10 +40,10 @@ Origin = tuple[str, str, int]
 
 
 class NetworkNotAllowedError(UsageError):
-    """A served scenario's trace or URL the server's settings do not allow."""
+    """A served scenario's trace, URL or file the server's settings do not allow."""
 
-    def __init__(self, field: str, why: str) -> None:
-        super().__init__(f"network.{field} is not allowed here ({why})")
+    def __init__(self, field: str, why: str, section: str = "network") -> None:
+        super().__init__(f"{section}.{field} is not allowed here ({why})")
         self.field = field
 
 
@@ -141,6 +141,15 @@ def check_served_network(scenario: Any, policy: ServedNetworkPolicy) -> dict[str
         # A string would be read as the path of a scenario file on the server.
         raise UsageError("scenario: a served run takes the scenario as a mapping, not a path")
     data = copy.deepcopy(dict(scenario))
+    regulation = data.get("regulation")
+    if isinstance(regulation, Mapping) and regulation.get("documents"):
+        # They would be read, indexed and quoted into prompts: any file the server can read.
+        raise NetworkNotAllowedError(
+            "documents",
+            "a served run uses the server's own corpus; add documents there with "
+            "`maestro knowledge add`",
+            section="regulation",
+        )
     network = data.get("network")
     if not isinstance(network, Mapping):
         return data
@@ -157,9 +166,13 @@ def check_served_network(scenario: Any, policy: ServedNetworkPolicy) -> dict[str
 
 
 def without_refusable(scenario: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The scenario with no trace path or URL in it (safe to prepare: nothing is opened or
-    requested), and those values as given, for the record to show what was asked."""
+    """The scenario with no trace path, URL or document path in it (safe to prepare: nothing
+    is opened or requested), and the network's values as given, for the record to show what
+    was asked."""
     data = copy.deepcopy(dict(scenario))
+    regulation = data.get("regulation")
+    if isinstance(regulation, Mapping):
+        data["regulation"] = {k: v for k, v in regulation.items() if k != "documents"}
     network = data.get("network")
     if not isinstance(network, Mapping):
         return data, {}

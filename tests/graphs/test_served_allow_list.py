@@ -113,3 +113,15 @@ def test_a_malformed_server_setting_ends_the_run_with_an_error_record(
     assert record["status"] == "error"
     assert "misconfigured" in record["reason"] and variable in record["reason"]
     assert record["enforcement"] is None or not record["enforcement"].get("ok")
+
+
+def test_regulation_documents_in_a_served_scenario_are_refused_unread(secret_file: Secret) -> None:
+    """A served caller may not name files for the regulatory unit to read, index and quote
+    into prompts; the server's own corpus is what a served run uses."""
+    scenario = network_scenario("scripted:optimizer")
+    scenario["regulation"] = {"documents": [str(secret_file.path)], "k": 0}
+    record = served_graph().invoke({"scenario": scenario})["record"]
+    assert record["status"] == "error" and record["enforcement"] is None
+    assert "regulation.documents is not allowed here" in record["reason"]
+    assert SECRET not in json.dumps(record)
+    assert secret_file.opened == []

@@ -79,6 +79,7 @@ def formalisation_eval(model_id: str, items: list[dict[str, Any]] | None = None)
             {
                 "index": i,
                 "text": item["text"],
+                "in_prompt": bool(item.get("in_prompt")),
                 "kpis_match": got == want,
                 "type_match": kind == item["intent_type"],
                 "calls": calls,
@@ -89,12 +90,17 @@ def formalisation_eval(model_id: str, items: list[dict[str, Any]] | None = None)
             }
         )
     n = len(rows)
+    held = [r for r in rows if not r["in_prompt"]]
     return {
         "model": model_id,
         "intents": n,
         "kpi_exact_match": sum(r["kpis_match"] for r in rows) / n if n else 0.0,
         "type_accuracy": sum(r["type_match"] for r in rows) / n if n else 0.0,
         "both_match": sum(r["kpis_match"] and r["type_match"] for r in rows) / n if n else 0.0,
+        "held_out": len(held),
+        "kpi_exact_match_held_out": (
+            sum(r["kpis_match"] for r in held) / len(held) if held else None
+        ),
         "failed_stage": sum(r["error"] is not None for r in rows),
         "rows": rows,
     }
@@ -210,6 +216,12 @@ def _md_formal(s: dict[str, Any]) -> str:
         f"# Formalisation, model {s['model']}: {s['intents']} labelled intents",
         "",
         f"- KPI vector exact match: {s['kpi_exact_match']:.1%}",
+        "- on the held-out intents (not few-shot examples): "
+        + (
+            "n/a"
+            if s["kpi_exact_match_held_out"] is None
+            else f"{s['kpi_exact_match_held_out']:.1%} of {s['held_out']}"
+        ),
         f"- intent type accuracy: {s['type_accuracy']:.1%}",
         f"- both: {s['both_match']:.1%}",
         f"- stage failures: {s['failed_stage']}",

@@ -17,6 +17,14 @@ def test_labelled_set_has_30_valid_intents() -> None:
         for k in item["kpis"]:
             KpiTargetSpec.model_validate(k)  # catalogue names, units and ranges
     assert {i["intent_type"] for i in items} == set(INTENT_TYPES)  # every type labelled
+    # the few-shot prompt's examples are marked, so the held-out rate excludes them
+    prompt = Path(__file__).resolve().parents[2] / "prompts" / "intent_formalize_system.txt"
+    shown = {
+        line.removeprefix("Intent: ")
+        for line in prompt.read_text().splitlines()
+        if line.startswith("Intent: ")
+    }
+    assert {i["text"] for i in items if i.get("in_prompt")} == shown
 
 
 def test_formalisation_scores_exact_matches_and_misses() -> None:
@@ -29,6 +37,9 @@ def test_formalisation_scores_exact_matches_and_misses() -> None:
     assert s["intents"] == 4
     assert s["kpi_exact_match"] == 0.75  # the mislabelled copy is a miss
     assert s["rows"][3]["kpis_match"] is False and s["rows"][0]["kpis_match"] is True
+    assert (
+        s["held_out"] == 2 and s["kpi_exact_match_held_out"] == 0.5
+    )  # item 1 and the mislabelled copy
 
 
 def test_loop_eval_reports_table_iv_and_corrections() -> None:

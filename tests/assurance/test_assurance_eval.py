@@ -31,15 +31,15 @@ def test_formalisation_scores_exact_matches_and_misses() -> None:
     items = load_labelled()[:3]
     wrong = {
         **items[0],
+        "in_prompt": False,
         "kpis": [{"name": "availability", "condition": "IS_GREATER_THAN", "value": [0.5]}],
     }
     s = formalisation_eval("scripted:intent", [*items, wrong])
     assert s["intents"] == 4
     assert s["kpi_exact_match"] == 0.75  # the mislabelled copy is a miss
     assert s["rows"][3]["kpis_match"] is False and s["rows"][0]["kpis_match"] is True
-    assert (
-        s["held_out"] == 2 and s["kpi_exact_match_held_out"] == 0.5
-    )  # item 1 and the mislabelled copy
+    # held out: item 1 (a match) and the mislabelled copy (a miss)
+    assert s["held_out"] == 2 and s["kpi_exact_match_held_out"] == 0.5
 
 
 def test_loop_eval_reports_table_iv_and_corrections() -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,6 +264,12 @@ class SessionStore:
 def open_store(url: str | None = None) -> SessionStore:
     """The session store for `url`, MAESTRO_DB_URL or the default SQLite file."""
     return SessionStore(url)
+
+
+def new_session_id(name: str) -> str:
+    """A fresh session id from a scenario's name: readable, and unique enough to type."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:40].strip("-.") or "session"
+    return f"{stem}-{uuid.uuid4().hex[:6]}"
 
 
 def thread_config(session_id: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ directory, or PostgreSQL with MAESTRO_DB_URL. A plain negotiation started with
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,8 +41,9 @@ def check_id(session_id: str) -> str:
 
 
 def new_id(name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:40].strip("-.") or "session"
-    return f"{stem}-{uuid.uuid4().hex[:6]}"
+    from maestro.graphs.checkpoints import new_session_id
+
+    return new_session_id(name)
 
 
 def store() -> SessionStore:

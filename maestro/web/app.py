@@ -30,7 +30,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from maestro.agents.seat import MODES
-from maestro.graphs.checkpoints import SessionInfo, SessionStore, StoreError, open_store
+from maestro.graphs.checkpoints import (
+    SessionInfo,
+    SessionStore,
+    StoreError,
+    new_session_id,
+    open_store,
+)
 from maestro.web.live import Hub
 
 STATIC = Path(__file__).with_name("static")
@@ -109,7 +115,6 @@ class WebApp:
 
     async def create(self, request: Request) -> Response:
         from maestro.agents.providers.allow import allowed_model_ids
-        from maestro.cli.sessions import new_id
         from maestro.graphs.context import prepare_run
         from maestro.graphs.session import session_context
         from maestro.graphs.session_served import served_scenario
@@ -135,7 +140,7 @@ class WebApp:
         context.close()
         info = self.store.create(
             SessionInfo(
-                id=new_id(context.scenario.name),
+                id=new_session_id(context.scenario.name),
                 kind="chat",
                 scenario=context.scenario.model_dump(mode="json"),
                 options={

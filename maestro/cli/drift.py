@@ -47,6 +47,15 @@ def _field_error(exc: ValidationError) -> UserError:
     return UserError(f"{where}: {first.get('msg', 'invalid')}")
 
 
+def _composite_line(report: Any) -> str:
+    """Eqs. 9-10's 3-ary vector {k_Hr, k_Hsw, k_Hnet} and k_Hs (-1 unhealthy, 0 degraded,
+    1 healthy; '?' where no member is known)."""
+    c = report.composite_health
+    shown = ["?" if v is None else f"{v:+d}" for v in (c.resource, c.software, c.network)]
+    service = "?" if c.service is None else f"{c.service:+d}"
+    return f"composite health {{{', '.join(shown)}}} (resource, software, network) -> {service}"
+
+
 def _summary(report: Any) -> str:
     lines = [f"service '{report.service}'  (policy: {report.policy})", ""]
     width = max([len(k) for k in report.kpis] + [3])
@@ -65,6 +74,7 @@ def _summary(report: Any) -> str:
         "",
         f"distance {report.distance:.4g}   error {report.error:.4g}",
         f"service health {report.service_health_pct:.1f} %   intent health {report.intent_health}",
+        _composite_line(report),
         f"availability target {a.target:g}: measured {measured}, "
         f"{a.healthy_resources}/{a.resources} resources healthy "
         f"({a.redundancy_needed} needed), {'met' if a.met else 'NOT met'}",

@@ -48,6 +48,8 @@ def test_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "service health 50.0 %" in out and "1. restart collector2" in out
+    # Table III's composite vector: the resources are unhealthy, software and network fine.
+    assert "composite health {-1, +0, +0} (resource, software, network) -> -1" in out
 
 
 def test_policy_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

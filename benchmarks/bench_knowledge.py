@@ -25,6 +25,9 @@ def main() -> None:
     os.environ.pop("MAESTRO_CHROMA_URL", None)
     print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")
 
+    from maestro.knowledge.embedding import offline_environment
+
+    offline_environment()  # no progress bars, no network, as in the CLI
     t0 = time.perf_counter()
     import sentence_transformers  # noqa: F401  (the import alone is most of the cold start)
 

@@ -161,3 +161,20 @@ def test_locked_store_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         holder.close()
     assert "locked" in str(info.value) and str(folder) in str(info.value)
     connect(None, folder)  # free again: opens
+
+
+def test_embed_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from maestro.knowledge.embedding import _limit_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("MAESTRO_EMBED_THREADS", "two")
+        with pytest.raises(KnowledgeError, match="MAESTRO_EMBED_THREADS"):
+            _limit_threads()
+        monkeypatch.delenv("MAESTRO_EMBED_THREADS")
+        _limit_threads()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

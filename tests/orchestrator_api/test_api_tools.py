@@ -42,3 +42,18 @@ def test_an_orchestrator_url_without_a_token_is_the_users_mistake(
     scenario_dict["network"] = {"orchestrator_url": "ftp://x", "cqi": 12}
     with pytest.raises(UsageError, match="orchestrator_url"):
         negotiate(scenario_dict)
+
+
+def test_a_served_run_reaches_only_allowed_orchestrators(scenario_dict: dict[str, Any]) -> None:
+    from maestro.graphs.served_policy import (
+        NetworkNotAllowedError,
+        check_served_network,
+        policy_from_env,
+    )
+
+    scenario_dict["network"] = {"orchestrator_url": "http://10.1.2.3:8181"}
+    closed = policy_from_env({})
+    with pytest.raises(NetworkNotAllowedError, match="orchestrator_url"):
+        check_served_network(scenario_dict, closed)
+    opened = policy_from_env({"MAESTRO_SERVED_URLS": "http://10.1.2.3:8181"})
+    assert check_served_network(scenario_dict, opened)["network"]["orchestrator_url"]

@@ -1,9 +1,12 @@
 """Arbitral evaluation: precision, recall and F1 of the arbitral unit on labelled messages.
 
-Two files of operator messages we wrote ourselves (`data/arbitral_tune.jsonl`, used while
-writing the rules, and `data/arbitral_holdout.jsonl`, never looked at while tuning), each
-line `{"id", "text", "label": none|injection|deception|threat|privacy|collusion, "kind"
-(benign subtype: firm, radio, plain), optional "observations" and "history"}`.
+Files of operator messages we wrote ourselves: `data/arbitral_tune.jsonl` and
+`data/arbitral_tune2.jsonl` (the second written to widen the phrasings) were used while
+writing the rules, `data/arbitral_holdout.jsonl` was never looked at while tuning. `--file`
+scores any other labelled file the same way (a set written by someone else is the honest
+measure of how the rules generalise). Each line `{"id", "text", "label":
+none|injection|deception|threat|privacy|collusion, "kind" (benign subtype: firm, radio, plain),
+optional "observations" and "history"}`.
 
 Three modes: `rules` (the rules alone), `llm` (the LLM classifies every message; a reply that
 is not valid JSON counts as "not malicious" and is counted, never replaced by the rules) and
@@ -12,6 +15,7 @@ benign overall, each category one-vs-rest (a right detection in the wrong catego
 against both), and the false-positive rate on benign firm bargaining.
 
     python -m maestro.evals.arbitral --split holdout [--model local] [--json -]
+    python -m maestro.evals.arbitral --file path/to/labelled.jsonl
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 from maestro.agents.arbitral import CATEGORIES, Verdict, assess, classify, judge
 
-SPLITS = ("tune", "holdout")
+SPLITS = ("tune", "tune2", "holdout")
 MODES = ("rules", "llm", "combined")
 LABELS = ("none", *CATEGORIES)
 
@@ -74,6 +78,19 @@ def load_split(split: str) -> list[Example]:
     name = f"arbitral_{split}.jsonl"
     text = resources.files("maestro.evals").joinpath("data", name).read_text(encoding="utf-8")
     return parse_examples(text.splitlines(), name)
+
+
+def load_file(path: str) -> list[Example]:
+    """Any labelled JSONL file, in the shipped files' format."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalDataError(f"cannot read {path}: {exc}") from exc
+    examples = parse_examples(lines, path)
+    if not examples:
+        raise EvalDataError(f"{path}: no labelled messages")
+    return examples
 
 
 def predict(example: Example, mode: str, model: Any) -> tuple[str, Verdict | None]:
@@ -160,9 +177,13 @@ def evaluate(
 
 
 def run(
-    split: str, model_id: str | None, modes: tuple[str, ...] | None = None, quiet: bool = False
+    split: str,
+    model_id: str | None,
+    modes: tuple[str, ...] | None = None,
+    quiet: bool = False,
+    path: str | None = None,
 ) -> dict[str, Any]:
-    examples = load_split(split)
+    examples = load_file(path) if path else load_split(split)
     chosen = modes or (MODES if model_id else ("rules",))
     model = None
     if model_id and any(m != "rules" for m in chosen):
@@ -179,7 +200,7 @@ def run(
                 print(f"{mode}: {done[0]}/{len(examples)} messages", file=sys.stderr, flush=True)
 
         results[mode] = evaluate(examples, mode, model, tick)
-    return {"split": split, "model": model_id, "results": results}
+    return {"split": path or split, "model": model_id, "results": results}
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -204,6 +225,7 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maestro.evals.arbitral")
     parser.add_argument("--split", default="holdout", choices=SPLITS)
+    parser.add_argument("--file", default=None, help="a labelled JSONL file instead of --split")
     parser.add_argument("--model", default=None, help="model id for the llm/combined modes")
     parser.add_argument("--modes", default=None, help="comma list of rules,llm,combined")
     parser.add_argument("--json", dest="json_out", default=None, help="'-' for stdout")
@@ -212,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if modes and set(modes) - set(MODES):
         parser.error(f"unknown mode in {args.modes!r} (choose from {', '.join(MODES)})")
     try:
-        report = run(args.split, args.model, modes)
+        report = run(args.split, args.model, modes, path=args.file)
     except (EvalDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

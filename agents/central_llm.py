@@ -54,6 +54,8 @@ def script_facts(turn: AgentTurn) -> dict[str, Any]:
         facts["feedback_point"] = unit_fact(turn, "extraction", "feedback_point")
         facts["target"] = unit_fact(turn, "extraction", "target")
         facts["previous"] = turn.get("previous")
+        # The spec's personality, so a script can play it (`scripted:personas`).
+        facts["personality"] = str(turn["spec"].get("personality", "normal"))
     return facts
 
 

@@ -80,6 +80,39 @@ def concede(messages: list[BaseMessage], facts: Facts) -> str:
     )
 
 
+def _toxic_push(target: float | None, unit: str) -> str:
+    """Pressure for the toxic operator's own position as a toxic LLM writes it: a demand with
+    a threat, within the reply's 90 characters. A target of 0 demands the cell off."""
+    if target is not None and target <= 0:
+        demand = "switch the cell off"
+    else:
+        demand = "take our number" if target is None else f"take {target:.4g} {unit[:8]}"
+    return f"Scripted toxic: {demand}, or else we make life hard for your users."
+
+
+def personas(messages: list[BaseMessage], facts: Facts) -> str:
+    """The optimizer for every personality but toxic; a toxic operator pushes its own target
+    (switch-off at 0) with a threat in every round, opening at its target and then taking
+    the optimizer's number. A dry-run stand-in for a toxic LLM: the arbitral unit judges
+    the words on its own."""
+    if facts.get("role") != "operator" or facts.get("personality") != "toxic":
+        return follow_optimizer(messages, facts)
+    unit = _unit(facts)
+    target = facts.get("target")
+    if facts.get("previous") is None:  # the opening: its own position, nothing conceded
+        value = target
+    else:  # soft guidance binds the number; the words keep pushing
+        value = next(
+            (
+                facts[k]
+                for k in ("suggested", "feedback_point", "target")
+                if facts.get(k) is not None
+            ),
+            None,
+        )
+    return _operator_reply(None if value is None else float(value), _toxic_push(target, unit), unit)
+
+
 HOSTILE_REPLIES = (
     "Sure! I propose fifty megabits.",  # not JSON
     '{"value": NaN, "unit": "Mbps", "reasoning": "not a number"}',
@@ -152,6 +185,7 @@ NAMED_SCRIPTS: dict[str, Callable[[], Script]] = {
     "stubborn": lambda: stubborn,
     "concede": lambda: concede,
     "hostile": _hostile,
+    "personas": lambda: personas,
 }
 
 

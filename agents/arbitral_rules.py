@@ -5,7 +5,10 @@ Why rules first: they cost microseconds, never invent anything, and settle the c
 cell contradicts). Each rule adds a weight to one category; weights of a category combine as
 independent evidence (1 - prod(1 - w)). The strongest category decides. A message with no
 signal, or one whose score is past `SETTLE_MALICIOUS`, is settled; everything in between is
-left to the LLM stage (`maestro.agents.arbitral.classify`) when one is configured.
+left to the LLM stage (`maestro.agents.arbitral.classify`) when one is configured. "No
+signal" is not certainty when the text has risk cues (a reader or the mediator addressed, an
+offer, a condition, a question about another operator, markup, hidden characters): such a
+message is left unsettled too, so a configured LLM reads it; rules alone still call it benign.
 
 Matching runs on a normalised copy of the text (lower case, compatibility forms folded,
 zero-width and control characters dropped) with an index back into the original, so every
@@ -21,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from maestro.agents.arbitral_lexicon import RULES, Rule
+from maestro.agents.arbitral_lexicon import CUES, RULES, Rule
 
 Category = Literal["none", "injection", "deception", "threat", "privacy", "collusion"]
 Stage = Literal["rules", "llm", "rules+llm"]
@@ -188,9 +191,9 @@ def foreign(norm: str) -> bool:
 _NUM = r"(\d+(?:\.\d+)?)"
 _CAPACITY = re.compile(
     r"\b(?:capacity|max(?:imum)?(?: cell)? throughput|peak throughput|"
-    r"(?:cell|carrier|link|base station)(?: can| could| will)?(?: only| now| still| barely| just)?"
-    r" (?:deliver|carry|support|handle|"
-    r"provide|offer|reach)s?)\b(?: of| is| at| =|:| stands at| reaches| of about| now)?"
+    r"(?:cell|carrier|link|base station)(?: can| could| will| is)?(?: only| now| still| barely|"
+    r" just)? (?:deliver|carr(?:y|ie)|support|handl|provid|offer|reach)(?:e?s|ing|e)?)\b"
+    r"(?: of| is| at| =|:| stands at| reaches| of about| now)?"
     r"[^\d%\n.]{0,20}" + _NUM + r"\s*(mbps|mbit|mb/s|megabits)?(?!\s*%)"
 )
 _CQI = re.compile(
@@ -199,18 +202,29 @@ _CQI = re.compile(
 )
 _GOOD_RADIO = re.compile(
     r"\b(?:excellent|perfect|great|ideal|pristine|outstanding|superb|very good|high)"
-    r" (?:radio|channel|signal|link|coverage|cqi|conditions)"
+    r" (?:radio|channel|signal|link|coverage|cqi|conditions)|"
+    r"\b(?:radio|channel|signal|link|coverage)(?: conditions| quality)?(?: here| today| now)?"
+    r" (?:is|are) (?:excellent|perfect|great|ideal|pristine|outstanding|superb|very good)\b"
 )
 _BAD_RADIO = re.compile(
     r"\b(?:poor|bad|terrible|weak|degraded|awful|low|dreadful|very low)"
     r" (?:radio|channel|signal|link|coverage|cqi|conditions)"
 )
 _CELL_OFF = re.compile(r"\bcell (?:is |has gone |went )?(?:down|off|offline|switched off|dead)\b")
-_IDLE = re.compile(r"\bcell is (?:idle|empty|unloaded|barely used|almost unused|quiet)\b")
+_IDLE = re.compile(
+    r"\bcell is (?:(?:nearly|almost|practically|virtually|mostly) )?(?:idle|empty|unloaded|"
+    r"barely used|almost unused|quiet)\b|\bplenty of (?:room|spare capacity|headroom|capacity)\b"
+)
 _CONGESTED = re.compile(r"\b(?:congested|overloaded|saturated|fully loaded|at full load)\b")
 _ALWAYS = re.compile(
     r"\b(?:always|consistently|only ever|from the start|all along)\b[^.!?\n]{0,20}?"
     r"\b(?:proposed|asked for|requested|offered|demanded|wanted|said|held)\b\D{0,12}" + _NUM
+)
+_SINCE_START = re.compile(
+    r"\b(?:asked for|proposed|requested|offered|demanded|wanted|held|been at|stayed at)\b\D{0,12}"
+    + _NUM
+    + r"[^.!?\n]{0,20}\b(?:from the (?:very )?(?:first round|start|beginning|outset)|since "
+    r"(?:round (?:one|1)|the (?:start|beginning|first round))|all along)\b"
 )
 _NEVER_MORE = re.compile(
     r"\bnever\b[^.!?\n]{0,25}\b(?:more|higher|above|over)\b(?: than)?\D{0,8}" + _NUM
@@ -329,7 +343,7 @@ def history_hits(
             if max(stated) > float(m.group(1)) * 1.05:
                 hits.append(("contradicts_own_statements", "deception", 0.8, *m.span()))
     if values:
-        for m in _ALWAYS.finditer(norm):
+        for m in [*_ALWAYS.finditer(norm), *_SINCE_START.finditer(norm)]:
             if any(_differs(v, float(m.group(1))) for v in values):
                 hits.append(("contradicts_own_history", "deception", 0.8, *m.span()))
         for m in _NEVER_MORE.finditer(norm):
@@ -423,10 +437,24 @@ def assess(
         spans=spans if malicious else [],
         flags=flags,
     )
-    settled = top >= SETTLE_MALICIOUS or top < SETTLE_BENIGN
+    cues = risk_cues(norm, clean) if top < SETTLE_BENIGN else []
+    for cue in cues:
+        features[cue] = True
+    settled = top >= SETTLE_MALICIOUS or (top < SETTLE_BENIGN and not cues)
     return RuleAssessment(
         verdict, settled, scores, clean, obs, past, spans, evidence, category if top > 0 else "none"
     )
+
+
+_HIDDEN = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e]")
+
+
+def risk_cues(norm: str, clean: str) -> list[str]:
+    """Why a message no rule condemned may still need an LLM's reading (names, or [])."""
+    found = [name for name, pattern in CUES if pattern.search(norm)]
+    if _HIDDEN.search(clean):
+        found.append("cue_hidden_characters")
+    return found
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -449,4 +477,5 @@ __all__ = [
     "decode",
     "merge_spans",
     "normalise",
+    "risk_cues",
 ]

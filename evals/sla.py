@@ -384,6 +384,7 @@ def summarize(lines: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, 
         for rep, run in runs.items():
             hit = next((n for n in run["negotiations"] if n["at"] == paper["at"]), None)
             row[f"llm[{rep}]"] = _label(hit)
+            row[f"arbitral[{rep}]"] = arbitral_label(hit)
         hit = next((n for n in baseline["negotiations"] if n["at"] == paper["at"]), None)
         row["optimizer-only"] = _label(hit)
         sequence.append(row)
@@ -398,13 +399,67 @@ def summarize(lines: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, 
         "baseline": baseline,
         "sequence": sequence,
         "negotiations_with_arbitral_flags": warned,
+        "arbitral": {rep: arbitral_totals(run["negotiations"]) for rep, run in runs.items()},
         "paper": PAPER,
     }
 
 
+def arbitral_label(n: dict[str, Any] | None) -> str | None:
+    """What the arbitral unit did in one negotiation, in a table cell: who was warned how
+    often, and the trust each operator it judged ended with (only those below 1)."""
+    if n is None:
+        return None
+    parts = [f"{op} warned x{k}" for op, k in sorted((n.get("warnings") or {}).items())]
+    for op, t in sorted((n.get("trust") or {}).items()):
+        score = t.get("score")
+        if score is not None and score < 1.0:
+            action = t.get("action") or "none"
+            parts.append(f"{op} trust {score:.2f}" + ("" if action == "none" else f" ({action})"))
+    return ", ".join(parts) or "none"
+
+
+def arbitral_totals(negotiations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per operator over a run: warnings received, negotiations in which it was warned,
+    the lowest trust any negotiation ended with, and whether a warned negotiation
+    switched the cell off (it should not: only a voided topic or an agreed 0 does)."""
+    out: dict[str, dict[str, Any]] = {}
+    for n in negotiations:
+        for op, t in (n.get("trust") or {}).items():
+            row = out.setdefault(
+                op, {"warnings": 0, "warned_in": [], "min_trust": 1.0, "off_when_warned": []}
+            )
+            if t.get("score") is not None:
+                row["min_trust"] = min(row["min_trust"], float(t["score"]))
+        for op, k in (n.get("warnings") or {}).items():
+            row = out.setdefault(
+                op, {"warnings": 0, "warned_in": [], "min_trust": 1.0, "off_when_warned": []}
+            )
+            row["warnings"] += int(k)
+            row["warned_in"].append(n["at"])
+            if n.get("off"):
+                row["off_when_warned"].append(n["at"])
+    return out
+
+
+def _run_name(model: str | None, rep: str) -> str:
+    return f"{'scripted' if _scripted(model) else 'LLM'} run {rep}"
+
+
+def _scripted(model: str | None) -> bool:
+    return str(model or "").startswith("scripted:")
+
+
 def markdown(summary: dict[str, Any]) -> str:
     reps = list(summary["runs"])
-    head = ["t (s)", "paper", *(f"LLM run {r}" for r in reps), "optimizer-only", "paper's event"]
+    model = summary["config"].get("model")
+    head = [
+        "t (s)",
+        "paper",
+        *(_run_name(model, r) for r in reps),
+        "optimizer-only",
+        "paper's event",
+        *(f"arbitral ({_run_name(model, r)})" for r in reps),
+    ]
     rows = [
         [
             row["at"],
@@ -412,16 +467,30 @@ def markdown(summary: dict[str, Any]) -> str:
             *(fmt(row.get(f"llm[{r}]")) for r in reps),
             fmt(row["optimizer-only"]),
             row["note"],
+            *(fmt(row.get(f"arbitral[{r}]")) for r in reps),
         ]
         for row in summary["sequence"]
     ]
     out = [
         f"# SLA suite (Fig. 5): timeline `{summary['timeline']}`\n",
-        f"Model `{summary['config'].get('model')}`. Agreed throughput (Mbps) at the paper's "
+        f"Model `{model}`. Agreed throughput (Mbps) at the paper's "
         "moments; `off` = the cell switched off (the network voided the topic or all agreed "
-        "on 0). The paper's sequence is 51 -> 13 -> off -> 55 Mbps.\n",
-        table(head, rows),
+        "on 0). The paper's sequence is 51 -> 13 -> off -> 55 Mbps; its toxic operator is "
+        "warned at 200 s. Trust is kept per negotiation (each starts at 1).\n",
     ]
+    if _scripted(model):
+        persona = (
+            " The toxic operator's reasoning is a fixed threat pushing its target (a "
+            "switch-off at 0), standing in for a toxic LLM."
+            if model == "scripted:personas"
+            else ""
+        )
+        out.append(
+            f"**Scripted dry run, not an LLM result.** Every reply is the fixed script "
+            f"`{model}`.{persona} The arbitral unit's verdicts, warnings and trust, and the "
+            "network's switch-off, are the framework's own.\n"
+        )
+    out.append(table(head, rows))
     for rep, run in summary["runs"].items():
         neg = [
             [
@@ -434,10 +503,11 @@ def markdown(summary: dict[str, Any]) -> str:
                 "yes" if n["off"] else "no",
                 ", ".join(n["flags"]) or "—",
                 ", ".join(f"{op} {k}" for op, k in (n.get("warnings") or {}).items()) or "—",
+                _trust_cell(n.get("trust") or {}),
             ]
             for n in run["negotiations"]
         ]
-        out.append(f"\n## Negotiations of LLM run {rep}\n")
+        out.append(f"\n## Negotiations of {_run_name(model, rep)}\n")
         out.append(
             table(
                 [
@@ -450,33 +520,65 @@ def markdown(summary: dict[str, Any]) -> str:
                     "off",
                     "flags",
                     "warnings",
+                    "trust at the end",
                 ],
                 neg,
             )
         )
+        totals = (summary.get("arbitral") or {}).get(rep) or {}
+        for op, t in sorted(totals.items()):
+            if t["warnings"]:
+                off = t["off_when_warned"]
+                out.append(
+                    f"- `{op}`: {t['warnings']} warning(s) in the negotiations at "
+                    f"{', '.join(f'{a} s' for a in t['warned_in'])}; lowest trust "
+                    f"{t['min_trust']:.2f}; "
+                    + (
+                        f"the cell was off after the negotiation(s) at {off} s."
+                        if off
+                        else "none of those negotiations switched the cell off."
+                    )
+                )
     if not summary["negotiations_with_arbitral_flags"]:
+        hint = (
+            " (of the scripted models, only `scripted:personas` plays the toxic personality)"
+            if _scripted(model)
+            else ""
+        )
         out.append(
-            "\nNo negotiation record carries an arbitral flag or warning: the toxic "
-            "operator was not warned in these runs (the scripted models never write toxic "
-            "reasoning; the arbitral unit judges what the agents write).\n"
+            "\nNo negotiation record carries an arbitral flag or warning: no operator was "
+            f"warned in these runs{hint}; the arbitral unit judges what the agents write.\n"
         )
     return "\n".join(out) + skipped_note(summary)
+
+
+def _trust_cell(trust: dict[str, dict[str, Any]]) -> str:
+    cells = []
+    for op, t in sorted(trust.items()):
+        if t.get("score") is None:
+            continue
+        action = t.get("action") or "none"
+        cells.append(f"{op} {t['score']:.2f}" + ("" if action == "none" else f" {action}"))
+    return ", ".join(cells) or "—"
 
 
 def plot(summary: dict[str, Any], lines: list[dict[str, Any]], folder: Path) -> list[str]:
     from maestro.evals.plots import pyplot, save
 
     plt = pyplot()
-    fig, (ax, cx) = plt.subplots(
-        2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    fig, (ax, tx, cx) = plt.subplots(
+        3, 1, figsize=(10, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.2, 1]}
     )
+    model = (summary.get("config") or {}).get("model")
     base = summary["baseline"]
     t = base["t"]
     ax.plot(t, base["capacity"], color="grey", lw=1, label="cell capacity")
     for rep, run in summary["runs"].items():
+        name = _run_name(model, rep)
         agreement = [np.nan if a is None else a for a in run["agreement"]]
-        ax.step(t, agreement, where="post", lw=2, label=f"agreement (LLM run {rep})")
-        ax.plot(t, run["enforced"], ls="--", lw=1, label=f"enforced (LLM run {rep})")
+        ax.step(t, agreement, where="post", lw=2, label=f"agreement ({name})")
+        ax.plot(t, run["enforced"], ls="--", lw=1, label=f"enforced ({name})")
+        _plot_arbitral(ax, tx, run, name, len(t))
     ax.step(
         t,
         [np.nan if a is None else a for a in base["agreement"]],
@@ -492,10 +594,42 @@ def plot(summary: dict[str, Any], lines: list[dict[str, Any]], folder: Path) -> 
         ax.annotate(str(p["consensus"]), (p["at"] + 8, value + 2), color="tab:red", fontsize=8)
     ax.scatter([], [], marker="D", color="tab:red", label="paper (51 -> 13 -> off -> 55)")
     ax.set_ylabel("throughput (Mbps)")
-    ax.set_title(f"SLA over time: {summary['timeline']}")
+    dry = " (scripted dry run)" if _scripted(model) else ""
+    ax.set_title(f"SLA over time: {summary['timeline']}{dry}")
     ax.legend(fontsize=7, loc="upper right")
+    tx.set_ylabel("trust\n(per negotiation)")
+    tx.set_ylim(-0.05, 1.1)
+    if tx.get_legend_handles_labels()[0]:
+        tx.legend(fontsize=7, loc="lower left")
     cx.plot(t, base["cqi"], color="tab:green", lw=1)
     cx.set_ylabel("CQI")
     cx.set_xlabel("time (s)")
     cx.set_ylim(0, 15.5)
     return [save(fig, folder, "sla.png")]
+
+
+def _plot_arbitral(ax: Any, tx: Any, run: dict[str, Any], name: str, duration: int) -> None:
+    """Warnings as marks on the throughput axis at their negotiation; each operator's trust
+    at the end of every negotiation as a step line (1 before the first)."""
+    negotiations = run["negotiations"]
+    for n in negotiations:
+        warned = n.get("warnings") or {}
+        if not warned:
+            continue
+        y = 0.0 if n.get("off") or n.get("consensus") is None else float(n["consensus"])
+        ax.scatter([n["at"]], [y], marker="X", s=70, color="tab:orange", zorder=4)
+        text = ", ".join(f"{op} warned x{k}" for op, k in sorted(warned.items()))
+        ax.annotate(text, (n["at"] + 3, y + 22), color="tab:orange", fontsize=7, rotation=30)
+    if any(n.get("warnings") for n in negotiations):
+        ax.scatter([], [], marker="X", color="tab:orange", label=f"arbitral warning ({name})")
+    ops = sorted({op for n in negotiations for op in (n.get("trust") or {})})
+    for op in ops:
+        xs, ys = [0], [1.0]
+        for n in negotiations:
+            score = ((n.get("trust") or {}).get(op) or {}).get("score")
+            if score is not None:
+                xs.append(n["at"])
+                ys.append(float(score))
+        xs.append(duration - 1)
+        ys.append(ys[-1])
+        tx.step(xs, ys, where="post", lw=1.5, label=f"{op} ({name})")

@@ -91,10 +91,11 @@ def _toxic_push(target: float | None, unit: str) -> str:
 
 
 def personas(messages: list[BaseMessage], facts: Facts) -> str:
-    """The optimizer for every personality but toxic; a toxic operator pushes its own target
-    (switch-off at 0) with a threat in every round, opening at its target and then taking
-    the optimizer's number. A dry-run stand-in for a toxic LLM: the arbitral unit judges
-    the words on its own."""
+    """Follow the optimizer, except a toxic operator, which threatens for its own target.
+
+    The toxic operator pushes its target (switch-off at 0) with a threat every round, opening
+    at its target and then taking the optimizer's number: a dry-run stand-in for a toxic LLM
+    whose words the arbitral unit judges on its own."""
     if facts.get("role") != "operator" or facts.get("personality") != "toxic":
         return follow_optimizer(messages, facts)
     unit = _unit(facts)

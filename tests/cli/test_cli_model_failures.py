@@ -135,7 +135,9 @@ def test_a_closed_port_ends_the_run_as_an_error(
     assert record["status"] == "error" and record["agreed"] is False
     assert record["consensus"] is None and record["enforcement"] is None
     assert "cannot be reached" in record["reason"] and "Traceback" not in err
-    assert record["decisions"] == {"llm": 0, "fallback": 0, "hard_guidance": 0}
+    # Nobody decided anything: every source (llm, fallback, person, regulation, ...) counts 0.
+    assert {"llm", "fallback", "hard_guidance"} <= set(record["decisions"])
+    assert set(record["decisions"].values()) == {0}
     assert [f["code"] for f in record["flags"]] == ["model_error"]
 
 

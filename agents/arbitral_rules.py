@@ -191,6 +191,7 @@ def foreign(norm: str) -> bool:
 _NUM = r"(\d+(?:\.\d+)?)"
 _CAPACITY = re.compile(
     r"\b(?:capacity|max(?:imum)?(?: cell)? throughput|peak throughput|"
+    r"(?:measured|clocked|benchmarked|tested) (?:the )?(?:cell|carrier|link)(?: at)?|"
     r"(?:cell|carrier|link|base station)(?: can| could| will| is)?(?: only| now| still| barely|"
     r" just)? (?:deliver|carr(?:y|ie)|support|handl|provid|offer|reach)(?:e?s|ing|e)?)\b"
     r"(?: of| is| at| =|:| stands at| reaches| of about| now)?"
@@ -224,7 +225,8 @@ _SINCE_START = re.compile(
     r"\b(?:asked for|proposed|requested|offered|demanded|wanted|held|been at|stayed at)\b\D{0,12}"
     + _NUM
     + r"[^.!?\n]{0,20}\b(?:from the (?:very )?(?:first round|start|beginning|outset)|since "
-    r"(?:round (?:one|1)|the (?:start|beginning|first round))|all along)\b"
+    r"(?:round (?:one|1)|the (?:start|beginning|first round))|all along|in every round|every round"
+    r"|in each round|each round|throughout)\b"
 )
 _NEVER_MORE = re.compile(
     r"\bnever\b[^.!?\n]{0,25}\b(?:more|higher|above|over)\b(?: than)?\D{0,8}" + _NUM
@@ -414,6 +416,8 @@ def assess(
     features: dict[str, float | bool] = {}
     for name, _, weight, _, _ in hits:
         features[name] = max(weight, float(features.get(name, 0.0)))
+    cues = risk_cues(norm, clean) if top < SETTLE_BENIGN else []
+    features.update(dict.fromkeys(cues, True))
     spans = merge_spans(
         [
             sentence_of(clean, *to_original((start, end), where, len(clean)))
@@ -437,9 +441,6 @@ def assess(
         spans=spans if malicious else [],
         flags=flags,
     )
-    cues = risk_cues(norm, clean) if top < SETTLE_BENIGN else []
-    for cue in cues:
-        features[cue] = True
     settled = top >= SETTLE_MALICIOUS or (top < SETTLE_BENIGN and not cues)
     return RuleAssessment(
         verdict, settled, scores, clean, obs, past, spans, evidence, category if top > 0 else "none"

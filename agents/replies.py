@@ -11,7 +11,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from maestro.agents.domain import REASONING_MAX, Topic
 from maestro.agents.turn import AgentTurn
@@ -19,11 +27,29 @@ from maestro.agents.turn import AgentTurn
 SENTENCE_MAX = 80  # the mediator's summary and each feedback sentence
 _ERRORS_SHOWN = 3
 
+
+def _without_cut_word(limit: int) -> AfterValidator:
+    """A text that fills its whole length was most likely cut by the grammar mid-word, and a
+    cut number says something else ("capacity of 134" ends as "capacity of 13", which the
+    arbitral unit rightly reads as a false claim): drop the unfinished last word."""
+
+    def trim(text: str) -> str:
+        if len(text) < limit or " " not in text:
+            return text
+        return text.rsplit(" ", 1)[0].rstrip(" ,;:-")
+
+    return AfterValidator(trim)
+
+
 Reasoning = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASONING_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=REASONING_MAX),
+    _without_cut_word(REASONING_MAX),
 ]
 Sentence = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SENTENCE_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SENTENCE_MAX),
+    _without_cut_word(SENTENCE_MAX),
 ]
 
 

@@ -187,3 +187,17 @@ def test_rounds_decided_by_fallbacks_make_the_run_degraded(
     assert result.decisions.llm >= 1  # the mediator's valid feedback in round 1
     assert result.decisions.fallback == 4
     assert all(p.source == "optimizer" for r in result.rounds for p in r.proposals.values())
+
+
+def test_a_reasoning_cut_at_the_grammar_limit_loses_its_unfinished_word() -> None:
+    """The grammar stops a reasoning at REASONING_MAX characters, often mid-number: the cut
+    "capacity of 134" would read "capacity of 13", a false claim the arbitral unit flags."""
+    model = operator_reply_model("Mbps", 0.0, 134.0)
+    tail = " the capacity of 13"  # where the grammar stopped "134"
+    cut = "We need 60 Mbps for premium users".ljust(REASONING_MAX - len(tail), ".") + tail
+    assert len(cut) == REASONING_MAX
+    reply = parse_reply(model, json.dumps({"value": 60, "unit": "Mbps", "reasoning": cut}))
+    assert reply.reasoning.endswith("the capacity of")
+    short = "A full, short reason: 134 Mbps"
+    reply = parse_reply(model, json.dumps({"value": 60, "unit": "Mbps", "reasoning": short}))
+    assert reply.reasoning == short

@@ -25,6 +25,7 @@ from maestro.agents.arbitral_rules import (
     CATEGORIES,
     DECIDE,
     EVIDENCE_MAX,
+    SETTLE_BENIGN,
     RuleAssessment,
     Verdict,
     assess,
@@ -216,9 +217,12 @@ def judge(
 
 def combine(rules: RuleAssessment, llm: Verdict) -> Verdict:
     """Where the rules were unsure, their score and the classifier's probability count
-    equally: a confident classifier decides, an unsure one leaves the rules' lean."""
+    equally: a confident classifier decides, an unsure one leaves the rules' lean. A message
+    left open only for its risk cues has no rules' lean: the rules count as undecided (0.5),
+    or a classifier could never condemn what no phrase rule saw."""
     p_llm = llm.confidence if llm.malicious else 1.0 - llm.confidence
-    p = (rules.score + p_llm) / 2
+    prior = 0.5 if rules.cues and rules.score < SETTLE_BENIGN else rules.score
+    p = (prior + p_llm) / 2
     malicious = p >= DECIDE
     category = llm.category if llm.malicious else rules.suspect_category
     if malicious and category == "none":

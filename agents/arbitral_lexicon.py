@@ -423,7 +423,7 @@ COLLUSION = (
 # request for a rival's data, a joint position) rather than one fixed wording.
 
 _READER = (
-    r"(?:(?:the|any|dear|to the|mediator|ai) (?:ai|model|llm|language model|assistant)s?\b|"
+    r"\b(?:(?:the|any|dear|to the|mediator|ai) (?:ai|model|llm|language model|assistant)s?\b|"
     r"\bassistants?\b|\blanguage models?\b|\bllms?\b|\bevaluators?\b|\bgraders?\b|\brubric\b|"
     r"\bclassifiers?\b|whoever (?:reads|is reading|processes|parses|compiles|writes|summari[sz]es)|"
     r"(?:reading|processing|parsing) (?:this|these)|\bautomated (?:judge|system|reader|"

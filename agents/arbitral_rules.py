@@ -68,6 +68,8 @@ class RuleAssessment:
     suspect_spans: list[tuple[int, int]] = field(default_factory=list)
     suspect_evidence: str = ""
     suspect_category: str = "none"
+    # Why a message without evidence was still left open (see `risk_cues`).
+    cues: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -443,7 +445,16 @@ def assess(
     )
     settled = top >= SETTLE_MALICIOUS or (top < SETTLE_BENIGN and not cues)
     return RuleAssessment(
-        verdict, settled, scores, clean, obs, past, spans, evidence, category if top > 0 else "none"
+        verdict,
+        settled,
+        scores,
+        clean,
+        obs,
+        past,
+        spans,
+        evidence,
+        category if top > 0 else "none",
+        cues,
     )
 
 

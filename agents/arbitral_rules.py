@@ -201,7 +201,7 @@ _CAPACITY = re.compile(
 )
 _CQI = re.compile(
     r"\bcqi\b(?: of| is| at| =|:| index| value| now| has (?:dropped|risen) to)?"
-    r"[^\d\n]{0,12}(\d{1,2})\b"
+    r"[^\d\n.;]{0,20}(\d{1,2})\b"
 )
 _GOOD_RADIO = re.compile(
     r"\b(?:excellent|perfect|great|ideal|pristine|outstanding|superb|very good|high)"
@@ -216,7 +216,9 @@ _BAD_RADIO = re.compile(
 _CELL_OFF = re.compile(r"\bcell (?:is |has gone |went )?(?:down|off|offline|switched off|dead)\b")
 _IDLE = re.compile(
     r"\bcell is (?:(?:nearly|almost|practically|virtually|mostly) )?(?:idle|empty|unloaded|"
-    r"barely used|almost unused|quiet)\b|\bplenty of (?:room|spare capacity|headroom|capacity)\b"
+    r"barely used|almost unused|quiet)\b|\bplenty of (?:room|spare capacity|headroom|capacity)\b|"
+    r"\b(?:demand|load|traffic) (?:is|has been|stays|remains) (?:tiny|negligible|minimal|very low|"
+    r"near zero|light)\b"
 )
 _CONGESTED = re.compile(r"\b(?:congested|overloaded|saturated|fully loaded|at full load)\b")
 _ALWAYS = re.compile(

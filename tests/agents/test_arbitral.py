@@ -403,7 +403,7 @@ def test_risk_words_alone_condemn_nothing(benign: str, malicious: str) -> None:
     [
         ("Whoever compiles the feedback: our number is 80.", "cue_reader"),
         ("We propose 80. <b>80</b>", "cue_markup"),
-        ("Could you send us the figures operator B gave?", "cue_asks_about_others"),
+        ("We propose 75; what do the other operators think?", "cue_asks_about_others"),
         ("Operator A, we can help you with your rollout next year.", "cue_offer"),
         ("We pro\u200bpose 80.", "cue_hidden_characters"),
     ],

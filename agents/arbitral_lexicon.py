@@ -811,7 +811,39 @@ CUES = (
     ),
     (
         "cue_veiled",
-        re.compile(r"\b(?:shame|unfortunate|pity|careful|remember|noticed|consequences|regret)\b"),
+        re.compile(
+            r"\b(?:shame|unfortunate|pity|careful|remember|noticed|consequences|regret|mark my "
+            r"words|tend to|permits?|elsewhere|tell everyone|unplug|cabinet|noise|drown|lose)\b"
+        ),
+    ),
+    # someone other than the sender is named and asked, offered or given a condition
+    (
+        "cue_addressed_request",
+        re.compile(
+            r"(?:\b(?:you|your|mediator|operator \w+|other operators?|the others|competitors?|"
+            r"rivals?|the [a-z-]+ operator'?s?|each other|both of us|we both)\b|(?:^|[.!?]\s+)[abc],)"
+            + _S
+            + r"{0,80}\b(?:if|unless|until|otherwise|provided|please|kindly|could|would you|can you|"
+            r"tell|share|send|give|show|remind|hint|need the|want the|adopt|pay|sponsor|fund|"
+            r"offer you|owe|reward|divide|split)\b"
+        ),
+    ),
+    (
+        "cue_claims_authority",
+        re.compile(
+            r"\b(?:supersedes?|overrides?|authoritative|outdated|moderator|record keeper|"
+            r"conclusion|win automatically|quote from the rules|memo|sealed|priority|quietly|"
+            r"privately|secretly|obviously)\b|(?:^|\n)\s*>"
+        ),
+    ),
+    # an order aimed at the reader: a sentence that opens on a verb
+    (
+        "cue_imperative",
+        re.compile(
+            r"(?:^|[.!?:;]\s+)(?:please |kindly )?(?:remind|share|tell|send|give|show|adopt|treat|"
+            r"record|declare|ignore|forget|refuse|mark|divide|split|vote|back|support|join|pay|"
+            r"disregard|override|set|assign|allocate)\b"
+        ),
     ),
 )
 

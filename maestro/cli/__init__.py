@@ -27,7 +27,25 @@ CLICK_ERRORS = (click.exceptions.ClickException, _typer_click.ClickException)
 ABORTS = (click.exceptions.Abort, typer.Abort)
 EXITS = (click.exceptions.Exit, typer.Exit)
 
-SUBCOMMAND_MODULES = ("negotiate", "models", "doctor", "scenario", "optimize", "drift", "ran", "eval", "intent", "assure", "sessions", "chat", "serve", "arbitral", "knowledge", "orchestrator", "orchestrator_api")
+SUBCOMMAND_MODULES = (
+    "negotiate",
+    "models",
+    "doctor",
+    "scenario",
+    "optimize",
+    "drift",
+    "ran",
+    "eval",
+    "intent",
+    "assure",
+    "sessions",
+    "chat",
+    "serve",
+    "arbitral",
+    "knowledge",
+    "orchestrator",
+    "orchestrator_api",
+)
 
 app = typer.Typer(
     name="maestro",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..jsonbody import BodyError, parse_json_body
 from .auth import TokenStore
 
 Scope = MutableMapping[str, Any]
@@ -150,36 +151,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def parse_json(raw: bytes, limits: Limits) -> Any:
     """The body as JSON: 422 when empty, 400 when not JSON (or NaN, or nested too deep)."""
-    if not raw.strip():
-        raise ApiError(422, "body: required (a JSON object)")
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
-    except RecursionError:
-        raise ApiError(400, _too_deep(limits)) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from None
-    if _depth(data) > limits.max_depth:
-        raise ApiError(400, _too_deep(limits))
-    return data
-
-
-def _too_deep(limits: Limits) -> str:
-    return f"body: nested deeper than the limit of {limits.max_depth} levels"
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _depth(data: Any) -> int:
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+        return parse_json_body(raw, limits.max_depth)
+    except BodyError as exc:
+        raise ApiError(exc.status, str(exc)) from None
 
 
 __all__ = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 import os
 import re
 import secrets
@@ -21,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from ..jsonbody import BodyError, parse_json_body
 from .driver import MAX_SLICE_MBPS
 from .slices import SlicePolicy, from_nvs
 
@@ -114,41 +114,14 @@ async def read_json(request: Request, limits: Limits) -> Any:
         raw.extend(chunk)
         if len(raw) > limits.max_body_bytes:  # chunked bodies declare no length
             raise HTTPException(413, _too_large(limits))
-    if not raw.strip():
-        raise HTTPException(422, "body: required (a JSON object)")
     try:
-        data = json.loads(bytes(raw), parse_constant=_no_constant)
-    except RecursionError:
-        raise HTTPException(400, _too_deep(limits)) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(400, f"body: not valid JSON ({exc})") from None
-    if _depth(data) > limits.max_depth:
-        raise HTTPException(400, _too_deep(limits))
-    return data
+        return parse_json_body(bytes(raw), limits.max_depth)
+    except BodyError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
 
 
 def _too_large(limits: Limits) -> str:
     return f"body: larger than the limit of {limits.max_body_bytes} bytes"
-
-
-def _too_deep(limits: Limits) -> str:
-    return f"body: nested deeper than the limit of {limits.max_depth} levels"
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _depth(data: Any) -> int:
-    """Nesting depth without recursion (the parser already bounded it by the stack)."""
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def _visible(value: str) -> str:

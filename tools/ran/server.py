@@ -17,13 +17,10 @@ are checked by `guard` before the driver sees them, and every error is JSON
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
-import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..serving import ThreadedServer, serve_on
+from ..serving import bind_socket as tools_bind_socket
 from .driver import RanDriver, RanDriverError
 from .emulator import RanEmulator
 from .guard import (
@@ -176,28 +175,9 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """Listen before uvicorn starts: port 0 picks a free port, and a busy port fails here."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _config(app: Starlette, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
+    """Listen before uvicorn starts: port 0 picks a free port, and a busy port fails here.
+    Inheritable, so a child process (the RAN CNF's launcher) can serve on it."""
+    return tools_bind_socket(host, port, inheritable=True)
 
 
 def serve(
@@ -222,9 +202,9 @@ def serve(
         app = create_app(
             driver, token=token, open_reads=is_loopback(sock.getsockname()[0]), limits=limits
         )
-        uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
+        serve_on(app, sock, log_level)
     finally:
-        sock.close()
+        sock.close()  # also when the app cannot be built (closing twice is harmless)
 
 
 class RanServer:
@@ -253,15 +233,13 @@ class RanServer:
         self.host = host
         self._port = port
         self._log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
+        self._serving = ThreadedServer("RAN server")
 
     @property
     def port(self) -> int:
-        if self._sock is None:
+        if self._serving.sock is None:
             raise RuntimeError("RanServer is not started")
-        return int(self._sock.getsockname()[1])
+        return int(self._serving.sock.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -269,38 +247,21 @@ class RanServer:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> RanServer:
-        if self._thread is not None:
+        if self._serving.started:
             raise RuntimeError("RanServer already started")
-        self._sock = bind_socket(self.host, self._port)
+        sock = self._serving.bind(self.host, self._port, inheritable=True)
         app = create_app(
             self.driver,
             token=self.token,
-            open_reads=is_loopback(self._sock.getsockname()[0]),
+            open_reads=is_loopback(sock.getsockname()[0]),
             limits=self.limits,
         )
-        server = uvicorn.Server(_config(app, self._log_level))
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [self._sock]}, name="ran-server", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"RAN server did not start on {self.host}:{self._port}")
-            time.sleep(0.01)
+        self._serving.run(app, self._log_level, timeout)
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._sock is not None:
-            self._sock.close()
-        self._server, self._thread, self._sock = None, None, None
+        self._serving.stop()
 
     def __enter__(self) -> RanServer:
         return self.start()

@@ -13,7 +13,6 @@ told otherwise.
 from __future__ import annotations
 
 import copy
-import socket
 import threading
 import time
 from typing import Any
@@ -22,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from maestro.tools.serving import ThreadedServer
 
 __all__ = ["LiveView", "LiveServer", "make_app"]
 
@@ -83,41 +84,19 @@ class LiveServer:
     """uvicorn in a daemon thread; ``port`` 0 picks a free one (read ``.port`` after start)."""
 
     def __init__(self, view: LiveView, host: str = "127.0.0.1", port: int = 0) -> None:
-        import uvicorn
-
         self.host, self.port = host, port
-        self.config = uvicorn.Config(
-            make_app(view), host=host, port=port, log_level="critical", lifespan="off"
-        )
-        self.server = uvicorn.Server(self.config)
-        self.sock: socket.socket | None = None
-        self.thread: threading.Thread | None = None
+        self.app = make_app(view)
+        self._serving = ThreadedServer("the assurance graph server")
 
     def start(self, timeout_s: float = 10.0) -> LiveServer:
         # Bind here, so that a port in use is an error of this call, not of the thread.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self.port))
+            sock = self._serving.bind(self.host, self.port)
         except OSError as exc:
-            sock.close()
             raise RuntimeError(f"cannot listen on {self.host}:{self.port}: {exc}") from None
-        self.sock, self.port = sock, int(sock.getsockname()[1])
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                self.stop()
-                raise RuntimeError("the assurance graph server did not start")
-            time.sleep(0.02)
+        self.port = int(sock.getsockname()[1])
+        self._serving.run(self.app, "critical", timeout_s)
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        if self.thread is not None:
-            self.thread.join(timeout=5)
-        if self.sock is not None:
-            self.sock.close()
+        self._serving.stop()

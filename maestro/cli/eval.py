@@ -37,6 +37,13 @@ Rounds = Annotated[int | None, typer.Option("--rounds", help="Round cap (default
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
+def _rounds(rounds: int | None) -> int | None:
+    """--rounds: the suite's own cap when unset, else 1 to 100."""
+    from maestro.evals.config import check_count
+
+    return rounds if rounds is None else check_count("--rounds", rounds, 1, 100)
+
+
 def _model(model: str | None) -> str:
     from maestro.agents.providers.options import model_from_env
 
@@ -92,7 +99,7 @@ def personality_cmd(
         seed=seed,
         games=check_count("--games", games),
         pairs=parse_pairs(pairs),
-        rounds=rounds if rounds is None else check_count("--rounds", rounds, 1, 100),
+        rounds=_rounds(rounds),
     )
     _run(config, out, workers, quiet)
 
@@ -121,7 +128,7 @@ def guidance_cmd(
         seed=seed,
         negotiations=check_count("--negotiations", negotiations),
         operators=parse_operators(operators),
-        rounds=rounds if rounds is None else check_count("--rounds", rounds, 1, 100),
+        rounds=_rounds(rounds),
     )
     _run(config, out, workers, quiet)
 
@@ -152,7 +159,7 @@ def sla_cmd(
         model=_model(model),
         seed=seed,
         games=check_count("--games", games, 1, 1000),
-        rounds=rounds if rounds is None else check_count("--rounds", rounds, 1, 100),
+        rounds=_rounds(rounds),
         timeline=load_timeline(timeline),
     )
     _run(config, out, workers, quiet)

@@ -10,21 +10,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import maestro
-from tests.agents.test_providers_openai import free_port
-from tests.conftest import BASE_SCENARIO, ROOT
+from tests.conftest import BASE_SCENARIO
 from tests.graphs.test_langgraph_entry import SCENARIOS, comparable
+from tests.langgraph_dev import langgraph_dev
 
 pytestmark = pytest.mark.integration
 langgraph_sdk = pytest.importorskip("langgraph_sdk")
@@ -32,44 +26,8 @@ langgraph_sdk = pytest.importorskip("langgraph_sdk")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    cli = Path(sys.executable).with_name("langgraph")
-    if not cli.exists():
-        pytest.skip("langgraph-cli[inmem] is not installed (pip install -e '.[dev]')")
-    port = free_port()
-    log = tmp_path_factory.mktemp("langgraph") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAESTRO_", "OPENAI_"))}
-    env["LANGGRAPH_CLI_NO_ANALYTICS"] = "1"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(cli), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
-            + ["--port", str(port)],
-            cwd=ROOT,  # paths in langgraph.json are relative to it
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev did not start in 120 s: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with langgraph_dev(tmp_path_factory.mktemp("langgraph")) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _run(coro: Any) -> Any:

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +16,8 @@ import pytest
 from maestro.graphs.checkpoints import open_store
 from maestro.graphs.context import prepare_run
 from maestro.graphs.session import SessionRunner, build_session_graph, session_context
-from tests.conftest import EXAMPLE, ROOT
-from tests.sessions.conftest import free_port
+from tests.conftest import EXAMPLE
+from tests.langgraph_dev import langgraph_dev
 
 pytestmark = pytest.mark.integration
 langgraph_sdk = pytest.importorskip("langgraph_sdk")
@@ -47,45 +43,9 @@ TOKENS = {"tok-cost": "cost", "tok-qos": "qos"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`langgraph dev` on this checkout's langgraph.json, with two operators' tokens."""
-    cli = Path(sys.executable).with_name("langgraph")
-    if not cli.exists():
-        pytest.skip("langgraph-cli[inmem] is not installed (pip install -e '.[dev]')")
-    port = free_port()
-    log = tmp_path_factory.mktemp("langgraph") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAESTRO_", "OPENAI_"))}
-    env["LANGGRAPH_CLI_NO_ANALYTICS"] = "1"
-    env["MAESTRO_API_TOKENS"] = ",".join(f"{t}={o}" for t, o in TOKENS.items())
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(cli), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
-            + ["--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > end:
-                pytest.fail(f"langgraph dev did not start: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    tokens = ",".join(f"{t}={o}" for t, o in TOKENS.items())
+    with langgraph_dev(tmp_path_factory.mktemp("langgraph"), {"MAESTRO_API_TOKENS": tokens}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def client(url: str, token: str | None = "tok-cost") -> Any:

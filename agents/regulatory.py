@@ -13,23 +13,23 @@ is flagged `regulation_unavailable` and the constraints still apply.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from maestro.agents.domain import Topic
 from maestro.agents.prompting import fmt
 from maestro.agents.turn import AgentTurn, Unit, contribution, flag, unit_fact
 
-PASSAGE_CHARS = 220  # of each passage in the prompt: the gist, not the document
+PASSAGE_WORDS = 60  # of each passage in the prompt: its fact sentences, not the document
 
 
 def query_for(turn: AgentTurn, topic: Topic, jurisdiction: str | None) -> str:
-    """The retrieval query: the topic, the jurisdiction and where the round stands."""
+    """The retrieval query: the topic, the jurisdiction and the agent's role, with no
+    number of the round in it, so every round asks the same (and gets the same passages
+    from the cache, which keeps the prompt's prefix the same for llama.cpp to reuse)."""
     parts = [topic.name.replace("_", " "), topic.description, f"in {topic.unit}"]
     if jurisdiction:
         parts.append(f"rules in {jurisdiction}")
-    seen = turn.get("observation") or {}
-    if seen.get("capacity_mbps") is not None:
-        parts.append(f"cell capacity {fmt(round(float(seen['capacity_mbps']), 1))} Mbps")
     if turn["role"] == "mediator":
         parts.append("fair sharing between operators, limits on the agreed value")
     else:
@@ -38,7 +38,7 @@ def query_for(turn: AgentTurn, topic: Topic, jurisdiction: str | None) -> str:
 
 
 def opening_query(scenario: Any, observation: dict[str, Any] | None) -> str:
-    """The operators' first query, asked ahead by the run (`RegulationAccess.prefetch`)."""
+    """The operators' query, asked ahead by the run (`RegulationAccess.prefetch`)."""
     turn: Any = {"role": "operator", "observation": observation}
     jurisdiction = scenario.regulation.jurisdiction if scenario.regulation else None
     return query_for(turn, scenario.topic, jurisdiction)
@@ -55,25 +55,51 @@ def constraint_record(applied: Any) -> dict[str, Any]:
     }
 
 
-def _passage_line(passage: Any) -> str:
-    text = " ".join(str(passage.text).split())
-    if len(text) > PASSAGE_CHARS:
-        text = text[: PASSAGE_CHARS - 1] + "…"
-    return f"- [{passage.id}, {passage.source}] {text}"
+_MARKUP = re.compile(r"^\s*(#+|[-*]|\d+\.)\s+|[`*_]{1,2}", re.MULTILINE)
+_SENTENCES = re.compile(r"(?<=[.;!?])\s+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def gist(text: str, query: str, words: int = PASSAGE_WORDS) -> str:
+    """The passage's sentences that bear most on the query (shared words, and numbers:
+    the facts), in their own order, within `words` words."""
+    plain = " ".join(_MARKUP.sub("", text).split())
+    sentences = [s for s in _SENTENCES.split(plain) if s]
+    asked = {w for w in _WORD.findall(query.lower()) if len(w) > 3}
+
+    def weight(i: int) -> tuple[int, int]:
+        own = set(_WORD.findall(sentences[i].lower()))
+        return (-(len(asked & own) + any(c.isdigit() for c in sentences[i])), i)
+
+    chosen: list[int] = []
+    used = 0
+    for i in sorted(range(len(sentences)), key=weight):
+        size = len(sentences[i].split())
+        if used + size <= words:
+            chosen.append(i)
+            used += size
+        elif not chosen:  # one long sentence: its first words
+            return " ".join(sentences[i].split()[:words]) + " …"
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+def _passage_line(passage: Any, query: str) -> str:
+    return f"- [{passage.id}, {passage.source}] {gist(str(passage.text), query)}"
 
 
 def _constraint_line(record: dict[str, Any], unit: str, facts: dict[str, float]) -> str | None:
+    """One short line per value bound (slice-ratio rules bound the policy, not the value)."""
     kind = record.get("kind")
     if kind not in ("max_value", "min_value"):
         return None
     named = record.get("value_from")
     bound = record.get("value") if named is None else facts.get(str(named))
     if bound is None:
-        what = f"the {named} (not known this turn)"
+        what = f"the {named} (unknown now)"
     else:
         what = f"{fmt(round(float(bound), 3))} {unit}" + (f" ({named})" if named else "")
-    word = "at most" if kind == "max_value" else "at least"
-    return f"Rule [{record['document']}, {record['source']}]: the value must be {word} {what}."
+    word = "<=" if kind == "max_value" else ">="
+    return f"Rule [{record['document']}, {record['source']}]: value {word} {what}."
 
 
 _peak_rates: dict[tuple[float, int, int], float] = {}
@@ -105,9 +131,13 @@ def make_regulatory_unit() -> Unit:
         applied = access.constraints(topic.name)
         records = [constraint_record(a) for a in applied]
         peak = peak_rate(getattr(getattr(context, "scenario", None), "network", None))
+        room = slice_room(access, getattr(context, "scenario", None), turn)
+        if room is not None:
+            records.append(room[0])
         passages: list[Any] = []
+        query = query_for(turn, topic, spec.jurisdiction)
         if spec.k > 0:
-            passages, error = access.search(query_for(turn, topic, spec.jurisdiction))
+            passages, error = access.search(query)
             if error is not None:
                 flags.append(
                     flag(
@@ -116,22 +146,69 @@ def make_regulatory_unit() -> Unit:
                         f"retrieval failed ({error}); going on with the documents' constraints",
                     )
                 )
-        lines: list[str] = []
+        # The passages are the same every round (the query has no round number in it): they
+        # go into the prompt's stable prefix, whose evaluated tokens llama.cpp reuses.
+        stable: list[str] = []
         if passages:
-            lines.append("What the rules say (cite by [document, source]):")
-            lines.extend(_passage_line(p) for p in passages)
+            stable.append("What the rules say (cite by [document, source]):")
+            stable.extend(_passage_line(p, query) for p in passages)
         known = constraint_facts(turn) | ({"peak_rate": peak} if peak is not None else {})
-        lines.extend(line for r in records if (line := _constraint_line(r, topic.unit, known)))
+        if room is not None:
+            known["slice_room"] = room[1]
+        lines = [line for r in records if (line := _constraint_line(r, topic.unit, known))]
         part = contribution(
             lines,
             constraints=records,
             passages=[{"id": p.id, "source": p.source, "score": p.score} for p in passages],
             enforce=spec.enforce,
             peak_rate=peak,
+            slice_room=None if room is None else room[1],
         )
+        if stable:
+            part["stable_lines"] = stable
         return {"context": {"regulatory": part}, "flags": flags}
 
     return Unit("regulatory", regulatory)
+
+
+def slice_room(access: Any, scenario: Any, turn: AgentTurn) -> tuple[dict[str, Any], float] | None:
+    """The bound the slice rules put on the negotiated Mbps when the scenario reserves
+    slices on the cell: the agreed slice may only be guaranteed what the reserved ones
+    leave (their shares under `min_share`, the total under `sum_at_most`). The record of
+    that bound (a max_value on the fact `slice_room`) and its value, or None."""
+    spec = access.spec
+    network = getattr(scenario, "network", None)
+    if not spec.reserved_slices or network is None:
+        return None
+    from maestro.knowledge.constraints import SumAtMost
+    from maestro.knowledge.policy_check import policy_constraints, share_floor
+    from maestro.tools.ran.slices import mbps_at_ratio
+
+    rules = policy_constraints(spec.jurisdiction, access.documents())
+    reserved = sum(share_floor(s.sst, s.min_share, rules) for s in spec.reserved_slices)
+    totals = [
+        a for a in rules if isinstance(a.constraint, SumAtMost)
+        and a.constraint.field == "rRMPolicyMinRatio"
+    ]  # fmt: skip
+    total = min([100.0] + [a.constraint.value for a in totals])
+    seen = turn.get("observation") or {}
+    cqi = int(seen.get("cqi") or network.cqi)
+    room = round(mbps_at_ratio(network.cell(), cqi, max(0, int(total) - reserved)), 3)
+    shares = [a for a in rules if a.kind == "min_share"]
+    cited = (shares or totals or [None])[0]
+    names = ", ".join(dict.fromkeys(a.document for a in shares + totals)) or "the scenario"
+    record = {
+        "document": cited.document if cited else "scenario",
+        "source": cited.source if cited else "regulation.reserved_slices",
+        "jurisdiction": cited.jurisdiction if cited else "global",
+        "kind": "max_value",
+        "topic": str((turn.get("topic") or {}).get("name", "")),
+        "value_from": "slice_room",
+        "note": f"what the reserved slices leave the agreed slice ({reserved}% kept; {names})"[
+            :300
+        ],
+    }
+    return record, room
 
 
 # -- checking values against the constraints (validation, the mediator's optimizer) -------
@@ -152,6 +229,9 @@ def constraint_facts(turn: AgentTurn) -> dict[str, float]:
     peak = unit_fact(turn, "regulatory", "peak_rate")
     if peak is not None:
         facts["peak_rate"] = float(peak)
+    room = unit_fact(turn, "regulatory", "slice_room")
+    if room is not None:
+        facts["slice_room"] = float(room)
     return facts
 
 
@@ -204,7 +284,9 @@ __all__ = [
     "constraint_facts",
     "constraint_record",
     "make_regulatory_unit",
+    "gist",
     "query_for",
+    "slice_room",
     "violations",
     "within_constraints",
 ]

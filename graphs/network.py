@@ -112,6 +112,9 @@ class NetworkLink:
     owned: list[Any] = field(default_factory=list)
     # Enforcement through the orchestrator's API (agents.orchestrator_tools), when set.
     orchestrator: Any = None
+    # The slice-policy rules checked before a policy is sent (graphs.slice_rules), when the
+    # scenario has a `regulation:` section.
+    rules: Any = None
 
     def close(self) -> None:
         for resource in self.owned:
@@ -142,6 +145,10 @@ def network_link(
         observer = lambda: observe(driver)  # noqa: E731
     enforce = bool(scenario.network and scenario.network.enforce)
     link = NetworkLink(driver=driver, observer=observer, enforce=enforce, owned=owned)
+    if scenario.regulation is not None:
+        from maestro.graphs.slice_rules import PolicyRules
+
+        link.rules = PolicyRules(scenario.regulation)
     if network.orchestrator_url:
         from maestro.agents.orchestrator_tools import enforcer_for
 
@@ -184,6 +191,13 @@ def enforce_agreement(link: NetworkLink, value: float) -> dict[str, Any]:
     """Apply the agreed value as a slice policy; report what the cell did with it."""
     if link.orchestrator is not None:  # a network intent through the domain manager
         return dict(link.orchestrator.enforce(value))
+    if link.rules is not None:  # the slice-policy rules are checked before anything is sent
+        from maestro.graphs.slice_rules import enforce_under_rules
+
+        try:
+            return enforce_under_rules(link.driver, value, link.rules)
+        except Exception as exc:
+            return {"applied": False, "ok": False, "message": str(exc), "requested_mbps": value}
     try:
         outcome = enforce_throughput(link.driver, {SLA_SLICE: value})
     except Exception as exc:

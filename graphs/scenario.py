@@ -157,6 +157,19 @@ MAX_DOCUMENTS = 50  # extra regulatory documents a scenario may name
 MAX_PASSAGES = 10  # passages the regulatory unit may put into one prompt
 
 
+class ReservedSlice(Strict):
+    """A slice on the cell that an agreement must leave room for (e.g. public safety, SST 2).
+
+    Enforcement puts it into the cell's slice policy next to the agreed slice; it keeps at
+    least `min_share` of the PRBs as its minimum ratio, or more when a rule (`min_share` for
+    its SST) demands more."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    sst: int = Field(ge=0, le=255)
+    sd: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{6}$")
+    min_share: float = Field(0.0, ge=0, le=1)
+
+
 class RegulationSpec(Strict):
     """The regulatory unit's settings (`regulation:`): which rules apply and how firmly.
 
@@ -168,7 +181,16 @@ class RegulationSpec(Strict):
     # Extra corpus files (Markdown or text with front-matter), relative to the scenario file.
     documents: list[str] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     enforce: bool = True  # clamp a value outside a constraint; false: flag it only
-    k: int = Field(3, ge=0, le=MAX_PASSAGES)
+    k: int = Field(2, ge=0, le=MAX_PASSAGES)
+    reserved_slices: list[ReservedSlice] = Field(default_factory=list, max_length=8)
+
+    @field_validator("reserved_slices")
+    @classmethod
+    def _distinct(cls, value: list[ReservedSlice]) -> list[ReservedSlice]:
+        ids = [s.id for s in value]
+        if "sla" in ids or len(set(ids)) < len(ids):
+            raise ValueError("reserved slice ids must be distinct and not 'sla' (the agreed slice)")
+        return value
 
     @field_validator("documents")
     @classmethod

@@ -21,6 +21,8 @@ __all__ = [
     "SliceRatio",
     "SlicePolicy",
     "policy_for_throughput",
+    "min_ratios",
+    "mbps_at_ratio",
     "to_nvs",
     "from_nvs",
     "allocate_prbs",
@@ -155,23 +157,8 @@ def policy_for_throughput(
     minimum); `dedicated` reserves the minimum even when idle. Raises InfeasibleRequest
     naming the slice or the total when the cell cannot carry it.
     """
-    n_prb = cell.n_prb
     full = throughput_mbps(cell, cqi)  # also validates cqi
-    needs: dict[str, int] = {}
-    for slice_id, mbps in demands_mbps.items():
-        if not isinstance(mbps, int | float | np.number) or not math.isfinite(mbps) or mbps < 0:
-            raise ValueError(
-                f"demands_mbps[{slice_id!r}] must be a finite number >= 0, got {mbps!r}"
-            )
-        try:
-            needs[slice_id] = prbs_for_throughput(cell, cqi, float(mbps))
-        except InfeasibleRequest as exc:
-            raise InfeasibleRequest(
-                f"slice {slice_id!r}: {exc.reason}",
-                requested_mbps=exc.requested_mbps,
-                available_mbps=exc.available_mbps,
-            ) from None
-    ratios = {sid: _ceil_ratio(p, n_prb) for sid, p in needs.items()}
+    ratios = min_ratios(cell, cqi, demands_mbps)
     total = sum(ratios.values())
     if total > 100:
         parts = ", ".join(f"{sid} {demands_mbps[sid]:g} Mbps = {r}%" for sid, r in ratios.items())
@@ -194,6 +181,34 @@ def policy_for_throughput(
             for number, (sid, r) in enumerate(ratios.items(), start=1)
         ]
     )
+
+
+def min_ratios(cell: CellConfig, cqi: int, demands_mbps: Mapping[str, float]) -> dict[str, int]:
+    """Each slice's smallest whole-percent minimum ratio carrying its Mbps at `cqi`, each
+    on its own (the total is the caller's to check: enforcement checks it against the
+    rules). Raises InfeasibleRequest naming a slice the whole cell cannot carry."""
+    n_prb = cell.n_prb
+    needs: dict[str, int] = {}
+    for slice_id, mbps in demands_mbps.items():
+        if not isinstance(mbps, int | float | np.number) or not math.isfinite(mbps) or mbps < 0:
+            raise ValueError(
+                f"demands_mbps[{slice_id!r}] must be a finite number >= 0, got {mbps!r}"
+            )
+        try:
+            needs[slice_id] = prbs_for_throughput(cell, cqi, float(mbps))
+        except InfeasibleRequest as exc:
+            raise InfeasibleRequest(
+                f"slice {slice_id!r}: {exc.reason}",
+                requested_mbps=exc.requested_mbps,
+                available_mbps=exc.available_mbps,
+            ) from None
+    return {sid: _ceil_ratio(p, n_prb) for sid, p in needs.items()}
+
+
+def mbps_at_ratio(cell: CellConfig, cqi: int, ratio: int) -> float:
+    """The Mbps a minimum ratio of `ratio` percent guarantees at `cqi` (its PRBs are
+    floor(ratio x n_prb / 100), as the scheduler counts them)."""
+    return throughput_mbps(cell, cqi, max(0, min(100, int(ratio))) * cell.n_prb // 100)
 
 
 _NVS_CAPACITY = "SLICE_SM_NVS_V0_CAPACITY"

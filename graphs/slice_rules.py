@@ -1,0 +1,152 @@
+"""Enforcement under the slice-policy rules: the agreed slice, the reserved ones, checked first.
+
+With a `regulation:` section, an agreement becomes a policy for every slice on the cell: the
+slices the cell already carries (kept), the scenario's `regulation.reserved_slices` (at the
+share their SST's rules demand) and the agreed `sla` slice. Before anything is sent, the
+policy is checked against the `sum_at_most` and `min_share` rules of the corpus. A policy
+that breaks one is moved inside them under `enforce: true` (the priority slices keep their
+share, the others' minimum ratios are scaled down; the record cites each change's rule) and
+refused under `enforce: false`: the cell is not touched, and the record says which rule.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from maestro.graphs.scenario import RegulationSpec
+from maestro.tools.ran import RanDriver
+from maestro.tools.ran.cell import InfeasibleRequest
+from maestro.tools.ran.driver import check_demand
+from maestro.tools.ran.slices import SlicePolicy, SliceRatio, mbps_at_ratio, min_ratios
+
+SLA_SLICE = "sla"  # graphs.network's name for the agreed slice
+
+
+class PolicyRules:
+    """The run's slice-policy rules and reserved slices (the documents read once)."""
+
+    def __init__(self, spec: RegulationSpec) -> None:
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._rules: list[Any] | None = None
+
+    def rules(self) -> list[Any]:
+        with self._lock:
+            if self._rules is None:
+                from maestro.graphs.regulation_access import parsed_documents
+                from maestro.knowledge.policy_check import policy_constraints
+                from maestro.knowledge.store import corpus_paths
+
+                documents = parsed_documents(corpus_paths(self.spec.documents))
+                self._rules = policy_constraints(self.spec.jurisdiction, documents)
+            return self._rules
+
+
+def planned_rows(
+    current: SlicePolicy | None, spec: RegulationSpec, rules: list[Any], sla_ratio: int
+) -> list[dict[str, Any]]:
+    """The policy enforcement would send, before any rule is checked."""
+    from maestro.knowledge.policy_check import share_floor
+
+    reserved = {s.id: s for s in spec.reserved_slices}
+    rows = [
+        s.model_dump(exclude={"sd"} if s.sd is None else set())
+        for s in (current.slices if current else [])
+        if s.slice_id != SLA_SLICE and s.slice_id not in reserved
+    ]
+    for s in spec.reserved_slices:
+        floor = share_floor(s.sst, s.min_share, rules)
+        row = {"slice_id": s.id, "sst": s.sst, "min_ratio": floor, "max_ratio": 100}
+        rows.append(row | ({"sd": s.sd} if s.sd else {}))
+    rows.append(
+        {"slice_id": SLA_SLICE, "sst": 1, "sd": "000001", "min_ratio": sla_ratio, "max_ratio": 100}
+    )
+    for row in rows:
+        row.setdefault("dedicated_ratio", 0)
+    return rows
+
+
+def _refused(value: float, message: str, **extra: Any) -> dict[str, Any]:
+    return {"applied": False, "ok": False, "message": message, "requested_mbps": value, **extra}
+
+
+def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> dict[str, Any]:
+    """Apply the agreed Mbps as the `sla` slice of a policy that keeps the rules; the
+    enforcement record (graphs.network.enforce_agreement's shape, plus `regulation`)."""
+    from maestro.knowledge.policy_check import cite_all, fit_policy, policy_violations
+
+    check_demand(SLA_SLICE, value)
+    state = driver.cell_state()
+    if not state.on:
+        return _refused(value, "cell is off: policy not applied")
+    try:
+        sla_ratio = min_ratios(state.cell, state.cqi, {SLA_SLICE: value})[SLA_SLICE]
+    except InfeasibleRequest as exc:
+        return _refused(value, f"infeasible: {exc.reason}")
+    applied = rules.rules()
+    rows = planned_rows(state.policy, rules.spec, applied, sla_ratio)
+    broken = policy_violations(rows, applied)
+    regulation: dict[str, Any] = {
+        "rules": [
+            {
+                "document": a.document,
+                "source": a.source,
+                **a.constraint.model_dump(exclude_none=True),
+            }
+            for a in applied
+        ],
+        "violations": [v.model_dump(exclude={"message"}) | {"message": v.message} for v in broken],
+        "action": "none",
+    }
+    if broken:
+        if not rules.spec.enforce:
+            regulation["action"] = "refused"
+            return _refused(
+                value,
+                f"refused, nothing sent to the cell (regulation.enforce: false): {cite_all(broken)}",
+                planned=rows,
+                regulation=regulation,
+            )
+        fitted = fit_policy(rows, applied)
+        if fitted is None:
+            regulation["action"] = "refused"
+            return _refused(
+                value,
+                f"refused, no policy on this cell keeps the rules: {cite_all(broken)}",
+                planned=rows,
+                regulation=regulation,
+            )
+        rows, changes = fitted
+        regulation |= {"action": "adjusted", "adjustments": changes}
+    try:
+        policy = SlicePolicy(slices=[SliceRatio(**row) for row in rows])
+    except ValueError as exc:  # a cell policy the rules do not cover but 28.541 forbids
+        return _refused(value, f"refused: {' '.join(str(exc).split())[:300]}", planned=rows)
+    outcome = driver.apply_policy(policy)
+    if outcome.ok:
+        driver.set_demand(SLA_SLICE, value)
+        outcome = outcome.model_copy(update={"state": driver.cell_state()})
+    sla = policy.get(SLA_SLICE)
+    guaranteed = mbps_at_ratio(state.cell, state.cqi, sla.min_ratio) if sla else None
+    message = outcome.message
+    if regulation["action"] == "adjusted":
+        message += "; adjusted by the rules: " + "; ".join(
+            f"{c['change']} ({c['document']}: {c['source']})" for c in regulation["adjustments"]
+        )
+    slice_state = outcome.state.slices.get(SLA_SLICE)
+    return {
+        "applied": outcome.ok,
+        "ok": outcome.ok,
+        "message": message,
+        "requested_mbps": value,
+        "guaranteed_mbps": None if guaranteed is None else round(guaranteed, 3),
+        "policy": policy.model_dump(mode="json", by_alias=True),
+        "achieved_mbps": slice_state.mbps if slice_state else None,
+        "cqi": outcome.state.cqi,
+        "capacity_mbps": outcome.state.capacity_mbps,
+        "regulation": regulation,
+    }
+
+
+__all__ = ["PolicyRules", "enforce_under_rules", "planned_rows"]

@@ -51,7 +51,7 @@ def planned_rows(
 
     reserved = {s.id: s for s in spec.reserved_slices}
     rows = [
-        s.model_dump(exclude={"sd"} if s.sd is None else set())
+        s.model_dump(by_alias=False, exclude={"sd"} if s.sd is None else set())
         for s in (current.slices if current else [])
         if s.slice_id != SLA_SLICE and s.slice_id not in reserved
     ]

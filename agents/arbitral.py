@@ -1,11 +1,14 @@
 """Arbitral unit library: judge an operator's message, and keep what it says inert.
 
-Two stages, as MAESTRO's successors do. `assess` (rules, `arbitral_rules`) runs first and
-settles the clear cases; `classify` asks an LLM for a structured verdict on the rest; `judge`
-chains them. Input the LLM should not read (empty, not UTF-8, cut at the analysis limit,
-another language) is judged by the rules alone and flagged. An LLM reply that is not the
-expected JSON leaves the rules' verdict standing, flagged `classifier_reply_invalid`; an
-evidence quote that is not in the message is dropped (`evidence_not_in_text`).
+Three stages. `assess` (rules, `arbitral_rules`) runs first and settles the clear offences;
+`learned_stage` (a linear model over the shipped labelled messages, `arbitral_learned`)
+judges everything else, with its probability as confidence; `classify` asks an LLM for a
+structured verdict where the learned stage is unsure and a model is configured; `judge`
+chains them (`learned=False` gives the older rules-then-LLM chain). Input the LLM should
+not read (empty, not UTF-8, cut at the analysis limit, another language) is judged by the
+rules alone and flagged. An LLM reply that is not the expected JSON leaves the
+deterministic verdict standing, flagged `classifier_reply_invalid`; an evidence quote that
+is not in the message is dropped (`evidence_not_in_text`).
 
 `contain` is how any text reaches another agent's prompt: as a quoted, one-line, bounded
 datum, with the spans of a malicious verdict replaced by a marker.
@@ -21,15 +24,18 @@ from typing import Annotated, Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from maestro.agents.arbitral_learned import learned_proba
 from maestro.agents.arbitral_rules import (
     CATEGORIES,
     DECIDE,
     EVIDENCE_MAX,
     SETTLE_BENIGN,
+    SETTLE_MALICIOUS,
     RuleAssessment,
     Verdict,
     assess,
     merge_spans,
+    sentence_of,
 )
 from maestro.agents.central_llm import to_langchain
 from maestro.agents.deadline import DeadlineExceeded
@@ -47,6 +53,11 @@ from maestro.agents.trust import (
 
 CONTAIN_LIMIT = 400  # characters of another agent's text shown in a prompt
 CLASSIFY_LIMIT = 1200  # characters of the message the classifier reads
+# The learned stage condemns at this probability of "malicious" (leave-one-file-out CV:
+# 0.5 let one firm bargaining message in four through as an offence, 0.7 about one in ten).
+LEARNED_DECIDE = 0.7
+# Where the learned stage is unsure enough for a configured LLM to read the message.
+LLM_BAND = (0.35, 0.9)
 _LABELS = {
     "injection": "instruction-like text",
     "deception": "contradicted claim",
@@ -196,23 +207,110 @@ def _model_by_id(model_id: str) -> BaseChatModel:
     return load_chat_model(model_id)
 
 
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out, at = [], 0
+    while at < len(text):
+        start, end = sentence_of(text, at, at)
+        if text[start:end].strip():
+            out.append((start, end))
+        at = max(end, at) + 1
+    return out
+
+
+def learned_stage(rules: RuleAssessment) -> Verdict:
+    """The learned stage's verdict on the text the rules read. Its evidence is the rules'
+    quote when they lean the same way, else the sentence the model finds most telling."""
+    proba = learned_proba(rules.text)
+    if rules.checked and rules.scores.get("deception", 0.0) < DECIDE:
+        # The model cannot see the facts: a claim they check and do not contradict is honest.
+        proba = proba | {"none": proba["none"] + proba["deception"], "deception": 0.0}
+    p = 1.0 - proba["none"]
+    category = max(CATEGORIES, key=lambda c: proba[c])
+    malicious = p >= LEARNED_DECIDE
+    features = dict(rules.verdict.features)
+    features["learned_p_malicious"] = round(p, 3)
+    features[f"learned_{category}"] = round(proba[category], 3)  # its strongest category
+    evidence, spans = "", []
+    if malicious and rules.suspect_category == category and rules.suspect_evidence:
+        evidence, spans = rules.suspect_evidence, list(rules.suspect_spans)
+    elif malicious:
+        sentences = _sentences(rules.text)[:12] or [(0, len(rules.text))]
+        best = max(sentences, key=lambda s: learned_proba(rules.text[s[0] : s[1]])[category])
+        evidence, spans = rules.text[best[0] : best[1]].strip(), [best]
+    return Verdict(
+        malicious=malicious,
+        category=category if malicious else "none",
+        confidence=round(p if malicious else 1.0 - p, 3),
+        evidence=evidence[:EVIDENCE_MAX],
+        stage="learned",
+        features=features,
+        spans=merge_spans(spans),
+        flags=list(rules.verdict.flags),
+    )
+
+
+def deterministic(rules: RuleAssessment, learned: bool = True) -> tuple[Verdict, bool]:
+    """The verdict without an LLM, and whether an LLM should still read the message: the
+    rules settle bad input and clear offences, the learned stage the rest."""
+    if rules.bad_input:
+        return rules.verdict, False
+    if not learned or rules.score >= SETTLE_MALICIOUS:
+        return rules.verdict, not rules.settled
+    verdict = learned_stage(rules)
+    p = float(verdict.features["learned_p_malicious"])
+    return verdict, LLM_BAND[0] <= p < LLM_BAND[1]
+
+
 def judge(
     text: str | bytes | None,
     observations: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
     model: BaseChatModel | str | None = None,
     rules_only: bool = False,
+    learned: bool = True,
 ) -> Verdict:
-    """Rules first; the LLM (a chat model or a model id) only where the rules are unsure
-    and the input is fit for it."""
+    """Rules, then the learned stage, then the LLM (a chat model or a model id) only where
+    the deterministic stages are unsure and the input is fit for it."""
     rules = assess(text, observations, history)
-    if rules_only or model is None or rules.settled or rules.bad_input:
+    if rules_only:
         return rules.verdict
-    chat = _model_by_id(model) if isinstance(model, str) else model
-    verdict = classify(rules.text, rules, chat)
-    if verdict.stage == "rules":  # the classifier failed: the rules' verdict, flagged
+    verdict, open_ = deterministic(rules, learned)
+    if model is None or not open_:
         return verdict
-    return combine(rules, verdict)
+    chat = _model_by_id(model) if isinstance(model, str) else model
+    llm = classify(rules.text, rules, chat)
+    if llm.stage != "llm":  # the classifier failed: the deterministic verdict, flagged
+        return verdict.model_copy(update={"flags": llm.flags})
+    if verdict.stage == "learned":
+        return combine_learned(verdict, llm)
+    return combine(rules, llm)
+
+
+def combine_learned(learned: Verdict, llm: Verdict) -> Verdict:
+    """The learned stage's and the classifier's probabilities count equally, against the
+    learned stage's threshold. The category stays the learned stage's (cross-validated
+    right nine times in ten; a small model tends to call everything a threat), the evidence
+    the classifier's when it names the same category."""
+    p_learned = float(learned.features["learned_p_malicious"])
+    p_llm = llm.confidence if llm.malicious else 1.0 - llm.confidence
+    p = (p_learned + p_llm) / 2
+    malicious = p >= LEARNED_DECIDE
+    leaning = [c for c in CATEGORIES if f"learned_{c}" in learned.features]
+    category = leaning[0] if leaning else llm.category
+    same = llm.malicious and llm.category == category and llm.evidence
+    evidence = (llm.evidence if same else learned.evidence) if malicious else ""
+    spans = [*llm.spans] if same else [*learned.spans]
+    return learned.model_copy(
+        update={
+            "malicious": malicious,
+            "category": category if malicious else "none",
+            "confidence": round(p if malicious else 1.0 - p, 3),
+            "evidence": evidence,
+            "spans": merge_spans(spans) if malicious else [],
+            "stage": "learned+llm",
+            "flags": llm.flags,
+        }
+    )
 
 
 def combine(rules: RuleAssessment, llm: Verdict) -> Verdict:
@@ -252,9 +350,12 @@ __all__ = [
     "build_messages",
     "classify",
     "combine",
+    "combine_learned",
     "consequences",
+    "deterministic",
     "contain",
     "is_offence",
     "judge",
+    "learned_stage",
     "update_trust",
 ]

@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from maestro.agents.arbitral_lexicon import CUES, RULES, Rule
 
 Category = Literal["none", "injection", "deception", "threat", "privacy", "collusion"]
-Stage = Literal["rules", "llm", "rules+llm"]
+# Which stage decided: the rules, the learned model, the LLM, or two of them combined.
+Stage = Literal["rules", "learned", "llm", "rules+llm", "learned+llm"]
 CATEGORIES: tuple[str, ...] = ("injection", "deception", "threat", "privacy", "collusion")
 
 MAX_ANALYSED = 2000  # characters the rules read (more than `contain` ever shows), flagged beyond
@@ -70,6 +71,8 @@ class RuleAssessment:
     suspect_category: str = "none"
     # Why a message without evidence was still left open (see `risk_cues`).
     cues: list[str] = field(default_factory=list)
+    # The text makes a claim the given facts could check (see `fact_checked`).
+    checked: bool = False
 
     @property
     def score(self) -> float:
@@ -369,6 +372,24 @@ def history_hits(
     return hits
 
 
+def fact_checked(norm: str, obs: dict[str, float | bool], history: list[dict[str, Any]]) -> bool:
+    """Whether the text makes a claim the given observations or history could check: a
+    claim checked and not contradicted is no deception, whatever it sounds like."""
+    checks = [
+        ("capacity_mbps", (_CAPACITY,)),
+        ("cqi", (_CQI, _GOOD_RADIO, _BAD_RADIO)),
+        ("cell_on", (_CELL_OFF,)),
+        ("demand_mbps", (_IDLE, _CONGESTED)),
+    ]
+    if any(key in obs and any(p.search(norm) for p in pats) for key, pats in checks):
+        return True
+    told = [_ALWAYS, _SINCE_START, _NEVER_MORE, _NEVER_LESS, _LAST]
+    if any(h["value"] is not None for h in history) and any(p.search(norm) for p in told):
+        return True
+    stated = any(_STATED_MIN.search(h["text"].lower()) for h in history)
+    return stated and bool(_NEVER_MORE.search(norm))
+
+
 # -- the assessment ----------------------------------------------------------------------
 
 
@@ -457,6 +478,7 @@ def assess(
         evidence,
         category if top > 0 else "none",
         cues,
+        fact_checked(norm, obs, past),
     )
 
 
@@ -491,5 +513,6 @@ __all__ = [
     "decode",
     "merge_spans",
     "normalise",
+    "fact_checked",
     "risk_cues",
 ]

@@ -28,6 +28,7 @@ class ArbitralPolicy(BaseModel):
     enabled: bool = True
     model: str | None = Field(None, min_length=1, max_length=300)  # arbitral_model id
     rules_only: bool = False
+    learned: bool = True  # the learned stage (numpy, no torch) after the rules
     warn_threshold: float = Field(0.5, ge=0.0, le=1.0)
     trust_loss: float = Field(0.25, ge=0.0, le=1.0)
     recovery: float = Field(0.05, ge=0.0, le=1.0)

@@ -86,12 +86,20 @@ def judge_command(
     model: str | None = typer.Option(
         None, "--model", help="Model id for the LLM stage (default: rules only)."
     ),
-    rules_only: bool = typer.Option(False, "--rules-only", help="Never call the LLM."),
+    rules_only: bool = typer.Option(
+        False, "--rules-only", help="The rules alone: no learned stage, no LLM."
+    ),
+    no_learned: bool = typer.Option(
+        False, "--no-learned", help="Skip the learned stage: rules, then the LLM if --model."
+    ),
     json_out: str | None = typer.Option(
         None, "--json", help="Write the verdicts as JSON to PATH, or '-' for stdout."
     ),
 ) -> None:
     """Judge each message; print malicious, category, confidence and evidence per line.
+
+    Stages: the rules, then the learned model (numpy, trained from the shipped labelled
+    messages on first use), then the LLM where both are unsure and --model is given.
 
     Exit codes: 0 done; 2 a bad file, line or model id;
     3 the classifier was unreachable for some message (rules' verdict only)."""
@@ -103,7 +111,14 @@ def judge_command(
     chat = None if rules_only else _load_model(model)
     results: list[dict[str, Any]] = []
     for row in rows:
-        verdict = judge(row["text"], row.get("observations"), row.get("history"), chat, rules_only)
+        verdict = judge(
+            row["text"],
+            row.get("observations"),
+            row.get("history"),
+            chat,
+            rules_only,
+            learned=not no_learned,
+        )
         flags = list(verdict.flags)
         if row["_repaired"] and "text_not_utf8" not in flags:
             flags.append("text_not_utf8")

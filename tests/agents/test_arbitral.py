@@ -197,22 +197,25 @@ def test_evidence_that_is_not_in_the_text_is_dropped() -> None:
 
 
 def test_judge_calls_the_llm_only_when_the_rules_are_unsure() -> None:
+    # The rules-then-LLM chain (learned=False); the learned chain is in test_arbitral_learned.
     rec = Recorder(reply(True, "collusion", "In exchange for your support", 0.75))
-    assert judge(FIRM[0], model=rec.model).stage == "rules"
-    assert judge(MALICIOUS[0][0], model=rec.model).stage == "rules"
+    assert judge(FIRM[0], model=rec.model, learned=False).stage == "rules"
+    assert judge(MALICIOUS[0][0], model=rec.model, learned=False).stage == "rules"
     assert rec.prompts == []
     unsure = "In exchange for your support we could find something for you."
-    verdict = judge(unsure, model=rec.model)
+    verdict = judge(unsure, model=rec.model, learned=False)
     assert verdict.stage == "rules+llm" and verdict.category == "collusion"
     assert len(rec.prompts) == 1
-    assert judge(unsure, model=rec.model, rules_only=True).stage == "rules"
+    assert judge(unsure, model=rec.model, rules_only=True, learned=False).stage == "rules"
     assert len(rec.prompts) == 1
 
 
 def test_llm_saying_benign_overrules_a_weak_rule_signal() -> None:
     rec = Recorder(reply(False, "none", "", 0.9))
     verdict = judge(
-        "In exchange for your support we could find something for you.", model=rec.model
+        "In exchange for your support we could find something for you.",
+        model=rec.model,
+        learned=False,
     )
     assert not verdict.malicious and verdict.category == "none" and verdict.spans == []
 
@@ -283,10 +286,10 @@ def test_an_unsure_classifier_leaves_the_rules_lean() -> None:
     text = "Let's make a deal: hold 120 together and the mediator has to give in."
     rules = assess(text)
     assert not rules.settled and rules.verdict.malicious
-    verdict = judge(text, model=Recorder(reply(False, "none", "", 0.5)).model)
+    verdict = judge(text, model=Recorder(reply(False, "none", "", 0.5)).model, learned=False)
     assert verdict.stage == "rules+llm" and verdict.malicious
     assert verdict.category == rules.verdict.category and verdict.spans
-    sure = judge(text, model=Recorder(reply(False, "none", "", 1.0)).model)
+    sure = judge(text, model=Recorder(reply(False, "none", "", 1.0)).model, learned=False)
     assert not sure.malicious and sure.spans == [] and sure.evidence == ""
 
 
@@ -416,12 +419,12 @@ def test_a_message_with_risk_cues_is_left_open_for_the_llm(text: str, cue: str) 
     rules = assess(text)
     assert rules.score < 0.2 and cue in rules.cues and rules.verdict.features[cue] is True
     assert not rules.settled  # with a model configured, the LLM reads it
-    alone = judge(text)  # rules only: still one decision
+    alone = judge(text, learned=False)  # rules only: still one decision
     assert not alone.malicious and alone.stage == "rules"
     # the rules' silence is no lean: a confident classifier decides
-    bad = judge(text, model=Recorder(reply(True, "collusion", "", 0.9)).model)
+    bad = judge(text, model=Recorder(reply(True, "collusion", "", 0.9)).model, learned=False)
     assert bad.malicious and bad.category == "collusion" and bad.stage == "rules+llm"
-    good = judge(text, model=Recorder(reply(False, "none", "", 0.9)).model)
+    good = judge(text, model=Recorder(reply(False, "none", "", 0.9)).model, learned=False)
     assert not good.malicious
 
 

@@ -50,7 +50,9 @@ def test_judge_prints_one_verdict_per_line_in_order(
     assert [v["malicious"] for v in verdicts] == [True, False, True, True]
     assert [v["category"] for v in verdicts] == ["injection", "none", "deception", "deception"]
     assert verdicts[2]["id"] == "m3" and verdicts[2]["evidence"] == "capacity is 134 Mbps"
-    assert all(v["stage"] == "rules" and 0 <= v["confidence"] <= 1 for v in verdicts)
+    # the rules settle the clear offences, the learned stage judges the rest by default
+    assert [v["stage"] for v in verdicts] == ["rules", "learned", "rules", "rules"]
+    assert all(0 <= v["confidence"] <= 1 for v in verdicts)
     code, _, err = run(capsys, "arbitral", "judge", str(path))
     assert code == 0 and "line 1: injection" in err and "4 messages, 3 judged malicious" in err
 
@@ -122,7 +124,9 @@ def test_llm_stage_and_unreachable_classifier_exit_3(
         '{"malicious": true, "category": "collusion", "evidence": "In exchange", "confidence": 0.9}'
     )
     monkeypatch.setattr(arbitral_cli, "_load_model", lambda model_id: _scripted(good))
-    code, out, _ = run(capsys, "arbitral", "judge", str(path), "--model", "x", "--json", "-")
+    code, out, _ = run(
+        capsys, "arbitral", "judge", str(path), "--model", "x", "--no-learned", "--json", "-"
+    )
     stages = [v["stage"] for v in json.loads(out)]
     assert code == 0 and stages == ["rules", "rules+llm"]
     code, out, _ = run(
@@ -130,7 +134,9 @@ def test_llm_stage_and_unreachable_classifier_exit_3(
     )
     assert code == 0 and [v["stage"] for v in json.loads(out)] == ["rules", "rules"]
     monkeypatch.setattr(arbitral_cli, "_load_model", lambda m: _scripted(OSError("refused")))
-    code, out, err = run(capsys, "arbitral", "judge", str(path), "--model", "x", "--json", "-")
+    code, out, err = run(
+        capsys, "arbitral", "judge", str(path), "--model", "x", "--no-learned", "--json", "-"
+    )
     verdicts = json.loads(out)
     assert code == 3 and "classifier_call_failed" in verdicts[1]["flags"]
     assert "could not be reached for 1 message" in err

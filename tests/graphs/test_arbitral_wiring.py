@@ -256,7 +256,7 @@ def test_the_classifier_settles_what_the_rules_cannot(scenario_dict: dict[str, A
     from maestro.graphs import NegotiationDeps
 
     scenario = _with_toxic(scenario_dict, rounds=2)
-    scenario["arbitral"] = {"arbitral_model": "scripted:judge"}
+    scenario["arbitral"] = {"arbitral_model": "scripted:judge", "learned": False}
     agents = Recorder(scenario, {"toxic": _claimer})
     judge = Recorder(scenario, {"arbitral": _classifier})
     pool = ModelPool(

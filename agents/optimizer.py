@@ -131,13 +131,12 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
         return {"context": {"optimizer": contribution([], optimizer_value=value)}}
     if guidance is Guidance.HARD:
         line = (
-            "Required value (the optimizer's best value for your costs given the mediator's "
-            f"feedback; propose exactly this): {fmt(value)} {topic.unit}."
+            f"Optimizer's required value for you: {fmt(value)} {topic.unit} (propose exactly this)."
         )
     else:
         line = (
-            "Recommended value (the optimizer's best value for your costs given the mediator's "
-            f"feedback; you may deviate with a reason): {fmt(value)} {topic.unit}."
+            f"Optimizer's recommended value for you: {fmt(value)} {topic.unit} "
+            "(you may deviate with a reason)."
         )
     part = contribution([], closing=line, optimizer_value=value, suggested=value)
     return {"context": {"optimizer": part}}
@@ -174,8 +173,8 @@ def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
         for op, g in zip(ids, grads, strict=True)
     }
     line = (
-        f"The optimizer's theoretical consensus over the declared objectives is "
-        f"{fmt(point)} {topic.unit}: steer every operator towards it."
+        f"The optimizer's theoretical consensus is {fmt(point)} {topic.unit}: "
+        "steer every operator towards it."
     )
     weight = float(turn["spec"].get("agreement_weight", 1.0))
     return {

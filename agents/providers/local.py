@@ -10,7 +10,10 @@ Why it is shaped this way:
   threads, so every call holds the file's lock.
 - The seed is passed on every call: without it llama-cpp-python advances its own seed and
   two identical calls differ.
-- A JSON schema reaches llama.cpp as `response_format={"type": "json_object", "schema": ...}`,
+- A JSON schema with a fixed shape (an object of numbers, bounded strings, enums and nested
+  objects) is written field by field (see fill_in): keys and constants are evaluated in
+  batches and the model decodes only the values, one sentence per string. Other schemas
+  reach llama.cpp as `response_format={"type": "json_object", "schema": ...}`,
   which it compiles into a grammar (constrained decoding). OpenAI's `json_schema` form is
   translated, because llama.cpp ignores it in-process. Bound every free string in the schema
   (`maxLength` or `pattern`); number ranges are not enforced by the grammar.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -46,6 +50,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
+from maestro.agents.providers import fill_in
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
 from maestro.agents.providers.options import ModelOptions
@@ -68,6 +73,7 @@ class CallStats:
     prompt_eval_s: float = 0.0
     generated_tokens: int = 0
     generation_s: float = 0.0  # decoding and sampling, grammar included
+    forced_tokens: int = 0  # JSON literals evaluated in batches, not generated (see fill_in)
     contexts_loaded: int = 0
     handovers: int = 0  # an agent took over another's object (capacity reached)
 
@@ -186,8 +192,11 @@ class LoadedModel:
 
             llama_cpp.llama_set_n_threads(ctx, fixed or 1, fixed or max(1, CORES // active))
 
-    def record(self, prompt: int, evaluated: int, prompt_s: float, gen: int, gen_s: float) -> None:
+    def record(
+        self, prompt: int, evaluated: int, prompt_s: float, gen: int, gen_s: float, forced: int
+    ) -> None:
         with self.lock:
+            self.stats.forced_tokens += forced
             self.stats.calls += 1
             self.stats.prompt_tokens += prompt
             self.stats.evaluated_tokens += evaluated
@@ -384,6 +393,9 @@ class LocalChatModel(BaseChatModel):
     temperature: float = 0.2
     max_tokens: int = 256
     note: str = ""
+    field_by_field: bool = (
+        True  # write JSON replies field by field (see fill_in); False: one grammar
+    )
     _model: LoadedModel = PrivateAttr()
 
     @property
@@ -427,12 +439,22 @@ class LocalChatModel(BaseChatModel):
             params["response_format"] = response_format
         chat = to_llama_messages(messages, self.merge_system)
         entry = self._model
+        steps = (
+            fill_in.plan((response_format or {}).get("schema"), one_sentence=True)
+            if self.field_by_field
+            else None
+        )
+        forced = 0
         with entry.turn(agent_key(messages)) as llama:
             # Timed inside the turn: waiting for another agent's turn is not model time.
             started = time.perf_counter()
             perf_reset(llama)
+            prompt_ids = fill_in.prompt_tokens(llama, chat) if steps else None
             try:
-                result = llama.create_chat_completion(messages=chat, **params)
+                if steps and prompt_ids is not None:
+                    result, forced = self._fill(llama, prompt_ids, steps, params)
+                else:
+                    result = llama.create_chat_completion(messages=chat, **params)
             except ValueError as exc:
                 if "exceed context window" not in str(exc):
                     raise
@@ -452,6 +474,7 @@ class LocalChatModel(BaseChatModel):
             perf["prompt_eval_s"],
             completion_tokens,
             max(compute_s - perf["prompt_eval_s"], 0.0),
+            forced,
         )
         message = AIMessage(
             content=choice["message"].get("content") or "",
@@ -465,14 +488,40 @@ class LocalChatModel(BaseChatModel):
                 "model_path": self.model_path,
                 "finish_reason": choice.get("finish_reason"),
                 "compute_s": compute_s,
-                "reused_tokens": prompt_tokens - perf["evaluated_tokens"],
+                "reused_tokens": prompt_tokens + forced - perf["evaluated_tokens"],
                 "prompt_eval_s": perf["prompt_eval_s"],
+                "forced_tokens": forced,
             },
         )
         return ChatResult(
             generations=[ChatGeneration(message=message)],
             llm_output={"model_name": self.model_id},
         )
+
+    def _fill(
+        self, llama: Any, prompt_ids: list[int], steps: list[fill_in.Step], params: dict[str, Any]
+    ) -> tuple[dict[str, Any], int]:
+        """The reply written field by field (see fill_in), shaped like a chat completion."""
+        room = llama.n_ctx() - len(prompt_ids)
+        if room <= 0:  # the same words as llama.cpp's own check, which the caller matches
+            raise ValueError(
+                f"Requested tokens ({len(prompt_ids)}) exceed context window of {llama.n_ctx()}"
+            )
+        if params["seed"] is not None:
+            llama.set_seed(params["seed"])
+        sample = {"temp": params["temperature"], "top_k": 40, "top_p": 0.95, "min_p": 0.05}
+        budget = min(params["max_tokens"], room)
+        out = fill_in.fill(llama, prompt_ids, steps, _grammar, sample, budget)
+        result = {
+            "choices": [
+                {
+                    "message": {"role": "assistant", "content": out.text},
+                    "finish_reason": "stop" if out.finished else "length",
+                }
+            ],
+            "usage": {"prompt_tokens": len(prompt_ids), "completion_tokens": out.generated_tokens},
+        }
+        return result, out.forced_tokens
 
 
 def _native_context(llama: Any) -> Any:
@@ -524,6 +573,14 @@ def make_local_model(name: str, options: ModelOptions | None = None) -> LocalCha
         temperature=options.temperature,
         max_tokens=options.max_tokens,
         note=spec.note,
+        field_by_field=options.field_by_field,
     )
     model._model = entry
     return model
+
+
+@functools.lru_cache(maxsize=64)
+def _grammar(gbnf: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(gbnf, verbose=False)

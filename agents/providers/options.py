@@ -35,6 +35,9 @@ class ModelOptions(BaseModel):
     # llama.cpp contexts per loaded model, one per agent (1 = all agents share one KV cache)
     contexts_per_model: int = Field(12, ge=1, le=64)
     prompt_cache_mb: int = Field(0, ge=0)  # LlamaRAMCache of KV states; 0 disables
+    # JSON replies on llama.cpp written field by field, literals evaluated in batches (see
+    # providers.fill_in); False decodes the whole reply under one grammar.
+    field_by_field: bool = True
     timeout_s: float = Field(60.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
     # The whole run: past it the run ends with status error (see maestro.agents.deadline).
     deadline_s: float = Field(DEFAULT_DEADLINE_S, gt=0, le=MAX_DEADLINE_S, allow_inf_nan=False)
@@ -63,6 +66,7 @@ class EnvSettings(BaseSettings):
     n_threads: int | None = _env("MAESTRO_THREADS")
     prompt_cache_mb: int | None = _env("MAESTRO_PROMPT_CACHE_MB")
     contexts_per_model: int | None = _env("MAESTRO_CONTEXTS")
+    field_by_field: bool | None = _env("MAESTRO_FIELD_BY_FIELD")
     timeout_s: float | None = _env("MAESTRO_TIMEOUT")
     deadline_s: float | None = _env("MAESTRO_DEADLINE")
     max_retries: int | None = _env("MAESTRO_MAX_RETRIES")

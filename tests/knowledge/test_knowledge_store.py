@@ -178,3 +178,35 @@ def test_embed_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_repeated_query_is_embedded_once_and_the_size_asked_once(
+    kb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maestro.knowledge import store
+
+    real = kb._ef()
+    embedded: list[list[str]] = []
+
+    def counting(texts: list[str]) -> Any:
+        embedded.append(list(texts))
+        return real(texts)
+
+    counted = {"n": 0}
+    col = kb.ensure()
+    real_count = col.count
+
+    def count() -> int:
+        counted["n"] += 1
+        return int(real_count())
+
+    monkeypatch.setattr(kb, "_ef", lambda: counting)
+    monkeypatch.setattr(col, "count", count)
+    monkeypatch.setattr(kb, "_total", None)
+    store._queries.clear()
+    query = "how many PRBs does a 40 MHz carrier at 30 kHz have"
+    first = kb.search(query, k=2, jurisdiction="DE")
+    again = kb.search(query, k=2, jurisdiction="DE")
+    assert [p.id for p in first] == [p.id for p in again] and first
+    assert embedded == [[query]]  # the second search used the remembered vector
+    assert counted["n"] == 1

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from maestro.agents.arbitral_learned import learned_proba
+from maestro.agents.arbitral_learned import Labelled, LinearModel, learned_proba, shipped_model
 from maestro.agents.arbitral_rules import (
     CATEGORIES,
     DECIDE,
@@ -130,12 +130,25 @@ def _prompt_parts() -> tuple[str, str]:
     return system.strip(), user.strip()
 
 
-def build_messages(rules: RuleAssessment) -> list[dict[str, str]]:
-    """The classifier's prompt: fixed instructions first (prefix cache), the message last,
-    quoted, so it is read as data."""
+def _exemplar_lines(exemplars: list[Labelled] | None) -> str:
+    if not exemplars:
+        return "none"
+    return "\n".join(
+        f"{contain(e.text, None, 200)} -> {e.label if e.label != 'none' else 'not malicious'}"
+        for e in exemplars
+    )
+
+
+def build_messages(
+    rules: RuleAssessment, exemplars: list[Labelled] | None = None
+) -> list[dict[str, str]]:
+    """The classifier's prompt: fixed instructions first (prefix cache), then the labelled
+    messages nearest to this one (retrieved, so the small model sees how similar wordings
+    were judged), the message last, quoted, so it is read as data."""
     system, user = _prompt_parts()
     filled = (
-        user.replace("$observations", _facts_line(rules))
+        user.replace("$exemplars", _exemplar_lines(exemplars))
+        .replace("$observations", _facts_line(rules))
         .replace("$history", _history_line(rules))
         .replace("$message", contain(rules.text, None, CLASSIFY_LIMIT))
     )
@@ -156,7 +169,12 @@ def _fallback(rules: RuleAssessment, flag: str) -> Verdict:
     return rules.verdict.model_copy(update={"flags": [*rules.verdict.flags, flag]})
 
 
-def classify(text: str, rules: RuleAssessment, model: BaseChatModel) -> Verdict:
+def classify(
+    text: str,
+    rules: RuleAssessment,
+    model: BaseChatModel,
+    exemplars: list[Labelled] | None = None,
+) -> Verdict:
     """The LLM stage: one structured call; any failure leaves the rules' verdict, flagged."""
     del text  # the rules' decoded, bounded copy is what the model reads
     runnable = bind_json_schema(model, reply_schema(ArbitralReply), "arbitral_reply")
@@ -169,7 +187,7 @@ def classify(text: str, rules: RuleAssessment, model: BaseChatModel) -> Verdict:
             "text": rules.text,
         }
     try:
-        reply = runnable.invoke(to_langchain(build_messages(rules)), None, **extra)
+        reply = runnable.invoke(to_langchain(build_messages(rules, exemplars)), None, **extra)
     except DeadlineExceeded:
         raise
     except Exception:  # an unreachable classifier is reported, not fatal
@@ -217,10 +235,11 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def learned_stage(rules: RuleAssessment) -> Verdict:
-    """The learned stage's verdict on the text the rules read. Its evidence is the rules'
-    quote when they lean the same way, else the sentence the model finds most telling."""
-    proba = learned_proba(rules.text)
+def learned_stage(rules: RuleAssessment, linear: LinearModel | None = None) -> Verdict:
+    """The learned stage's verdict on the text the rules read (`linear`: another model than
+    the shipped one, e.g. one cross-validation fold's). Its evidence is the rules' quote
+    when they lean the same way, else the sentence the model finds most telling."""
+    proba = learned_proba(rules.text, linear)
     if rules.checked and rules.scores.get("deception", 0.0) < DECIDE:
         # The model cannot see the facts: a claim they check and do not contradict is honest.
         proba = proba | {"none": proba["none"] + proba["deception"], "deception": 0.0}
@@ -235,7 +254,9 @@ def learned_stage(rules: RuleAssessment) -> Verdict:
         evidence, spans = rules.suspect_evidence, list(rules.suspect_spans)
     elif malicious:
         sentences = _sentences(rules.text)[:12] or [(0, len(rules.text))]
-        best = max(sentences, key=lambda s: learned_proba(rules.text[s[0] : s[1]])[category])
+        best = max(
+            sentences, key=lambda s: learned_proba(rules.text[s[0] : s[1]], linear)[category]
+        )
         evidence, spans = rules.text[best[0] : best[1]].strip(), [best]
     return Verdict(
         malicious=malicious,
@@ -249,14 +270,16 @@ def learned_stage(rules: RuleAssessment) -> Verdict:
     )
 
 
-def deterministic(rules: RuleAssessment, learned: bool = True) -> tuple[Verdict, bool]:
+def deterministic(
+    rules: RuleAssessment, learned: bool = True, linear: LinearModel | None = None
+) -> tuple[Verdict, bool]:
     """The verdict without an LLM, and whether an LLM should still read the message: the
     rules settle bad input and clear offences, the learned stage the rest."""
     if rules.bad_input:
         return rules.verdict, False
     if not learned or rules.score >= SETTLE_MALICIOUS:
         return rules.verdict, not rules.settled
-    verdict = learned_stage(rules)
+    verdict = learned_stage(rules, linear)
     p = float(verdict.features["learned_p_malicious"])
     return verdict, LLM_BAND[0] <= p < LLM_BAND[1]
 
@@ -268,17 +291,19 @@ def judge(
     model: BaseChatModel | str | None = None,
     rules_only: bool = False,
     learned: bool = True,
+    linear: LinearModel | None = None,
 ) -> Verdict:
     """Rules, then the learned stage, then the LLM (a chat model or a model id) only where
     the deterministic stages are unsure and the input is fit for it."""
     rules = assess(text, observations, history)
     if rules_only:
         return rules.verdict
-    verdict, open_ = deterministic(rules, learned)
+    verdict, open_ = deterministic(rules, learned, linear)
     if model is None or not open_:
         return verdict
     chat = _model_by_id(model) if isinstance(model, str) else model
-    llm = classify(rules.text, rules, chat)
+    exemplars = (linear or shipped_model()).nearest(rules.text) if learned else None
+    llm = classify(rules.text, rules, chat, exemplars)
     if llm.stage != "llm":  # the classifier failed: the deterministic verdict, flagged
         return verdict.model_copy(update={"flags": llm.flags})
     if verdict.stage == "learned":

@@ -42,7 +42,7 @@ TRAIN_FILES: tuple[str, ...] = (
     "arbitral_train3.jsonl",
 )
 EXCLUDED = frozenset({"arbitral_blind3.jsonl"})
-VERSION = "ngram-lr-2"  # bump when features or training change: it keys the cache
+VERSION = "ngram-lr-3"  # bump when features or training change: it keys the cache
 L2 = 0.1  # ridge penalty, chosen by leave-one-file-out CV (with BIAS_NONE and LEARNED_DECIDE)
 BIAS_NONE: float | None = 2.0  # the benign logit of a message with no known feature
 MIN_DF = 2  # a feature seen in one training message only is noise
@@ -85,10 +85,18 @@ def text_features(text: str) -> dict[str, float]:
 class LinearModel:
     """Vocabulary, idf and the weights of one multinomial logistic regression."""
 
-    def __init__(self, vocab: dict[str, int], idf: np.ndarray, weights: np.ndarray) -> None:
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bank: Sequence[Labelled] = (),
+    ) -> None:
         self.vocab = vocab
         self.idf = idf
         self.weights = weights  # (features + bias) x classes
+        self.bank = tuple(bank)  # the training messages: exemplars for the LLM's prompt
+        self._bank_rows: sparse.csr_matrix | None = None
 
     def _row(self, text: str) -> tuple[list[int], list[float]]:
         cols, vals = [], []
@@ -115,6 +123,27 @@ class LinearModel:
         shape = (len(indptr) - 1, len(self.vocab) + 1)
         return sparse.csr_matrix((vals, cols, indptr), shape=shape)
 
+    def nearest(self, text: str, k: int = 4) -> list[Labelled]:
+        """The `k` training messages closest to `text` (cosine over the same features),
+        never the text itself, at most two of one label so that the prompt shows contrast."""
+        if not self.bank:
+            return []
+        if self._bank_rows is None:
+            self._bank_rows = self.matrix(e.text for e in self.bank)[:, :-1].tocsr()
+        query = self.matrix([text])[:, :-1]
+        sims = np.asarray((self._bank_rows @ query.T).todense()).ravel()
+        out: list[Labelled] = []
+        per_label: dict[str, int] = {}
+        for i in np.argsort(-sims, kind="stable"):
+            e = self.bank[int(i)]
+            if e.text.strip() == text.strip() or per_label.get(e.label, 0) >= 2:
+                continue
+            out.append(e)
+            per_label[e.label] = per_label.get(e.label, 0) + 1
+            if len(out) == k:
+                break
+        return out
+
     def proba(self, text: str) -> np.ndarray:
         """The probability of each of CLASSES."""
         cols, vals = self._row(text)
@@ -140,7 +169,7 @@ def fit(
     vocab = {g: i for i, g in enumerate(kept)}
     n = len(examples)
     idf = np.array([math.log((1 + n) / (1 + df[g])) + 1.0 for g in kept])
-    model = LinearModel(vocab, idf, np.zeros((len(vocab) + 1, len(CLASSES))))
+    model = LinearModel(vocab, idf, np.zeros((len(vocab) + 1, len(CLASSES))), examples)
     x = model.matrix(e.text for e in examples)
     y = np.zeros((n, len(CLASSES)))
     y[np.arange(n), [CLASSES.index(e.label) for e in examples]] = 1.0
@@ -231,7 +260,11 @@ def _load(path: Path) -> LinearModel | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             vocab = {g: i for i, g in enumerate(data["grams"].tolist())}
-            return LinearModel(vocab, data["idf"], data["weights"])
+            bank = [
+                Labelled(t, lab)
+                for t, lab in zip(data["texts"].tolist(), data["labels"].tolist(), strict=True)
+            ]
+            return LinearModel(vocab, data["idf"], data["weights"], bank)
     except (OSError, KeyError, ValueError):
         return None
 
@@ -241,7 +274,9 @@ def _save(model: LinearModel, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         grams = np.array(sorted(model.vocab, key=model.vocab.__getitem__), dtype=str)
-        np.savez(tmp, grams=grams, idf=model.idf, weights=model.weights)
+        texts = np.array([e.text for e in model.bank], dtype=str)
+        labels = np.array([e.label for e in model.bank], dtype=str)
+        np.savez(tmp, grams=grams, idf=model.idf, weights=model.weights, texts=texts, labels=labels)
         tmp.replace(path)
     except OSError:
         pass

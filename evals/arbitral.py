@@ -8,14 +8,26 @@ measure of how the rules generalise). Each line `{"id", "text", "label":
 none|injection|deception|threat|privacy|collusion, "kind" (benign subtype: firm, radio, plain),
 optional "observations" and "history"}`.
 
-Three modes: `rules` (the rules alone), `llm` (the LLM classifies every message; a reply that
-is not valid JSON counts as "not malicious" and is counted, never replaced by the rules) and
-`combined` (`judge`: rules first, the LLM where they are unsure). Scores: malicious vs
-benign overall, each category one-vs-rest (a right detection in the wrong category counts
+Four modes: `rules` (the rules alone), `learned` (the rules, then the learned stage: what
+`maestro arbitral judge` gives without a model), `llm` (the LLM classifies every message,
+with the nearest labelled exemplars in its prompt; a reply that is not valid JSON counts as
+"not malicious" and is counted, never replaced by the rules) and `combined` (`judge`, what a
+user of `maestro arbitral judge --model` gets: rules, learned stage, the LLM where both are
+unsure).
+
+The learned stage is trained from the shipped labelled files. Scoring it on one of them
+would be scoring it on its own training data, so a file that is one of them (by name) is
+judged by a model trained without it (and without any message of the same text), and the
+report says which files it learned from (`learned_trained_on`).
+`--cross-validate` prints leave-one-file-out figures: train on all files but one, test on
+that one, for every file, pooled and per file.
+
+Scores: malicious vs benign overall, each category one-vs-rest (a right detection in the wrong category counts
 against both), and the false-positive rate on benign firm bargaining.
 
     python -m maestro.evals.arbitral --split holdout [--model local] [--json -]
     python -m maestro.evals.arbitral --file path/to/labelled.jsonl
+    python -m maestro.evals.arbitral --cross-validate
 """
 
 from __future__ import annotations
@@ -26,12 +38,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from maestro.agents import arbitral_learned as learned
 from maestro.agents.arbitral import CATEGORIES, Verdict, assess, classify, judge
+from maestro.agents.arbitral_learned import LinearModel
 
 SPLITS = ("tune", "tune2", "holdout")
-MODES = ("rules", "llm", "combined")
+MODES = ("rules", "learned", "llm", "combined")
 LABELS = ("none", *CATEGORIES)
 
 
@@ -93,17 +108,24 @@ def load_file(path: str) -> list[Example]:
     return examples
 
 
-def predict(example: Example, mode: str, model: Any) -> tuple[str, Verdict | None]:
-    """The predicted label and the verdict (None when the LLM gave no usable reply)."""
+def predict(
+    example: Example, mode: str, model: Any, linear: LinearModel | None = None
+) -> tuple[str, Verdict | None]:
+    """The predicted label and the verdict (None when the LLM gave no usable reply);
+    `linear` is the learned stage's model (None: the shipped one)."""
+    e = example
     if mode == "rules":
-        verdict = judge(example.text, example.observations, example.history, rules_only=True)
+        verdict = judge(e.text, e.observations, e.history, rules_only=True)
+    elif mode == "learned":
+        verdict = judge(e.text, e.observations, e.history, linear=linear)
     elif mode == "llm":
-        rules = assess(example.text, example.observations, example.history)
-        verdict = classify(example.text, rules, model)
+        rules = assess(e.text, e.observations, e.history)
+        bank = (linear or learned.shipped_model()).nearest(rules.text)
+        verdict = classify(e.text, rules, model, bank)
         if verdict.stage != "llm":
             return "none", None
     else:
-        verdict = judge(example.text, example.observations, example.history, model=model)
+        verdict = judge(e.text, e.observations, e.history, model=model, linear=linear)
     return (verdict.category if verdict.malicious else "none"), verdict
 
 
@@ -148,19 +170,24 @@ def score(examples: list[Example], predicted: list[str]) -> dict[str, Any]:
 
 
 def evaluate(
-    examples: list[Example], mode: str, model: Any = None, progress: Any = None
+    examples: list[Example],
+    mode: str,
+    model: Any = None,
+    progress: Any = None,
+    linear: LinearModel | None = None,
 ) -> dict[str, Any]:
-    if mode != "rules" and model is None:
+    if mode in ("llm", "combined") and model is None:
         raise EvalDataError(f"mode {mode!r} needs a model id")
     predicted: list[str] = []
     mistakes: list[dict[str, str]] = []
-    invalid = llm_used = 0
+    invalid = llm_used = learned_used = 0
     started = time.perf_counter()
     for example in examples:
-        label, verdict = predict(example, mode, model)
+        label, verdict = predict(example, mode, model, linear)
         predicted.append(label)
         invalid += verdict is None or any(f.startswith("classifier_") for f in verdict.flags)
-        llm_used += verdict is not None and verdict.stage in ("llm", "rules+llm")
+        llm_used += verdict is not None and "llm" in verdict.stage
+        learned_used += verdict is not None and "learned" in verdict.stage
         if label != example.label:
             mistakes.append({"id": example.id, "label": example.label, "predicted": label})
         if progress:
@@ -169,11 +196,32 @@ def evaluate(
     report.update(
         mode=mode,
         llm_verdicts=llm_used,
-        classifier_failures=invalid if mode != "rules" else 0,
+        learned_verdicts=learned_used,
+        classifier_failures=invalid if mode in ("llm", "combined") else 0,
         seconds=round(time.perf_counter() - started, 3),
         mistakes=mistakes,
     )
     return report
+
+
+def held_out_model(examples: list[Example], name: str = "") -> tuple[LinearModel | None, list[str]]:
+    """The learned stage's model for scoring `examples`: the shipped one (None) when it
+    never saw them, else one trained without them (without the file of that name and
+    without any message with the same text). Also the files it learned from."""
+    files = learned.data_files()
+    texts = {e.text.strip() for e in examples}
+    rows = {f.name: learned.read_labelled(f) for f in files}
+    seen = any(str(r["text"]).strip() in texts for f_rows in rows.values() for r in f_rows)
+    if name not in rows and not seen:
+        return None, list(rows)
+    kept = [
+        r
+        for f, f_rows in rows.items()
+        if f != name
+        for r in f_rows
+        if str(r["text"]).strip() not in texts
+    ]
+    return learned.fit(learned.labelled(kept)), [f for f in rows if f != name]
 
 
 def run(
@@ -184,27 +232,83 @@ def run(
     path: str | None = None,
 ) -> dict[str, Any]:
     examples = load_file(path) if path else load_split(split)
-    chosen = modes or (MODES if model_id else ("rules",))
+    name = Path(path).name if path else f"arbitral_{split}.jsonl"
+    chosen = modes or (MODES if model_id else ("rules", "learned"))
     model = None
-    if model_id and any(m != "rules" for m in chosen):
+    if model_id and any(m in ("llm", "combined") for m in chosen):
         from maestro.agents.providers import load_chat_model
 
         model = load_chat_model(model_id)
+    linear, trained_on = held_out_model(name) if any(m != "rules" for m in chosen) else (None, [])
     results = {}
     for mode in chosen:
         done = [0]
 
         def tick(mode: str = mode, done: list[int] = done) -> None:
             done[0] += 1
-            if not quiet and mode != "rules" and (done[0] % 10 == 0 or done[0] == len(examples)):
+            slow = mode in ("llm", "combined")
+            if not quiet and slow and (done[0] % 10 == 0 or done[0] == len(examples)):
                 print(f"{mode}: {done[0]}/{len(examples)} messages", file=sys.stderr, flush=True)
 
-        results[mode] = evaluate(examples, mode, model, tick)
-    return {"split": path or split, "model": model_id, "results": results}
+        results[mode] = evaluate(examples, mode, model, tick, linear)
+    return {
+        "split": path or split,
+        "model": model_id,
+        "learned_trained_on": trained_on,
+        "results": results,
+    }
+
+
+def cross_validate(quiet: bool = False) -> dict[str, Any]:
+    """Leave one file out over the shipped labelled files: the rules and the learned stage
+    on each file, the learned stage trained on the others. The rules were written while
+    reading the tune files, so their figures there flatter them; the blind files are the
+    honest ones for both."""
+    files = learned.data_files()
+    per_file: dict[str, Any] = {}
+    pooled: dict[str, list[tuple[Example, str]]] = {"rules": [], "learned": []}
+    for f in files:
+        examples = parse_examples(f.read_text(encoding="utf-8").splitlines(), f.name)
+        linear, _ = held_out_model(examples, f.name)
+        per_file[f.name] = {}
+        for mode in ("rules", "learned"):
+            predicted = [predict(e, mode, None, linear)[0] for e in examples]
+            per_file[f.name][mode] = score(examples, predicted)
+            pooled[mode] += list(zip(examples, predicted, strict=True))
+        if not quiet:
+            print(f"cross-validation: {f.name} done", file=sys.stderr, flush=True)
+    return {
+        "files": [f.name for f in files],
+        "excluded": sorted(learned.EXCLUDED),
+        "pooled": {
+            m: score([e for e, _ in pairs], [p for _, p in pairs]) for m, pairs in pooled.items()
+        },
+        "per_file": per_file,
+    }
+
+
+def format_cross_validation(report: dict[str, Any]) -> str:
+    lines = [
+        "arbitral leave-one-file-out cross-validation (train on the other files, test on one;"
+        f" never learned from: {', '.join(report['excluded'])})",
+        f"{'test file':<26} {'mode':<8} {'prec':>5} {'rec':>5} {'f1':>5} {'FPR firm':>8}",
+    ]
+    rows = [*report["per_file"].items(), ("pooled", report["pooled"])]
+    for name, modes in rows:
+        for mode, res in modes.items():
+            m = res["overall"]
+            firm = "-" if res["fpr_firm"] is None else f"{res['fpr_firm']:.2f}"
+            lines.append(
+                f"{name:<26} {mode:<8} {m['precision']:>5.2f} {m['recall']:>5.2f} "
+                f"{m['f1']:>5.2f} {firm:>8}"
+            )
+    return "\n".join(lines)
 
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"arbitral eval, split {report['split']}, model {report['model'] or '(none)'}"]
+    if report.get("learned_trained_on"):
+        lines.append(f"learned stage trained on: {', '.join(report['learned_trained_on'])}")
     head = f"{'mode':<9} {'scope':<10} {'prec':>5} {'rec':>5} {'f1':>5}  tp/fp/fn"
     for mode, res in report["results"].items():
         lines += ["", head]
@@ -227,12 +331,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="holdout", choices=SPLITS)
     parser.add_argument("--file", default=None, help="a labelled JSONL file instead of --split")
     parser.add_argument("--model", default=None, help="model id for the llm/combined modes")
-    parser.add_argument("--modes", default=None, help="comma list of rules,llm,combined")
+    parser.add_argument("--modes", default=None, help="comma list of " + ",".join(MODES))
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="leave-one-file-out figures of the rules and the learned stage",
+    )
     parser.add_argument("--json", dest="json_out", default=None, help="'-' for stdout")
     args = parser.parse_args(argv)
     modes = tuple(args.modes.split(",")) if args.modes else None
     if modes and set(modes) - set(MODES):
         parser.error(f"unknown mode in {args.modes!r} (choose from {', '.join(MODES)})")
+    if modes and set(modes) & {"llm", "combined"} and not args.model:
+        parser.error("the llm and combined modes need --model")
+    if args.cross_validate:
+        cv = cross_validate()
+        print(json.dumps(cv, indent=2) if args.json_out == "-" else format_cross_validation(cv))
+        return 0
     try:
         report = run(args.split, args.model, modes, path=args.file)
     except (EvalDataError, ValueError) as exc:

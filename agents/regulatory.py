@@ -187,16 +187,17 @@ def slice_room(access: Any, scenario: Any, turn: AgentTurn) -> tuple[dict[str, A
     rules = policy_constraints(spec.jurisdiction, access.documents())
     reserved = sum(share_floor(s.sst, s.min_share, rules) for s in spec.reserved_slices)
     totals = [
-        a for a in rules if isinstance(a.constraint, SumAtMost)
+        (a, a.constraint.value) for a in rules if isinstance(a.constraint, SumAtMost)
         and a.constraint.field == "rRMPolicyMinRatio"
     ]  # fmt: skip
-    total = min([100.0] + [a.constraint.value for a in totals])
+    total = min([100.0] + [value for _, value in totals])
     seen = turn.get("observation") or {}
     cqi = int(seen.get("cqi") or network.cqi)
     room = round(mbps_at_ratio(network.cell(), cqi, max(0, int(total) - reserved)), 3)
     shares = [a for a in rules if a.kind == "min_share"]
-    cited = (shares or totals or [None])[0]
-    names = ", ".join(dict.fromkeys(a.document for a in shares + totals)) or "the scenario"
+    sums = [a for a, _ in totals]
+    cited = (shares or sums)[0] if shares or sums else None
+    names = ", ".join(dict.fromkeys(a.document for a in shares + sums)) or "the scenario"
     record = {
         "document": cited.document if cited else "scenario",
         "source": cited.source if cited else "regulation.reserved_slices",

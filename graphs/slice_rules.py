@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from maestro.graphs.scenario import RegulationSpec
-from maestro.tools.ran import RanDriver
+from maestro.tools.ran import CellState, RanDriver
 from maestro.tools.ran.cell import InfeasibleRequest
 from maestro.tools.ran.driver import check_demand
 from maestro.tools.ran.slices import SlicePolicy, SliceRatio, mbps_at_ratio, min_ratios
@@ -71,19 +71,13 @@ def _refused(value: float, message: str, **extra: Any) -> dict[str, Any]:
     return {"applied": False, "ok": False, "message": message, "requested_mbps": value, **extra}
 
 
-def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> dict[str, Any]:
-    """Apply the agreed Mbps as the `sla` slice of a policy that keeps the rules; the
-    enforcement record (graphs.network.enforce_agreement's shape, plus `regulation`)."""
+def plan_under_rules(state: CellState, value: float, rules: PolicyRules) -> dict[str, Any]:
+    """What enforcing `value` would send, checked (nothing is sent): `policy` (None when
+    refused), `rows` as planned, `regulation` (rules, violations, action, adjustments) and,
+    when refused, `refused` with the reason. A seat's review can show this before approval."""
     from maestro.knowledge.policy_check import cite_all, fit_policy, policy_violations
 
-    check_demand(SLA_SLICE, value)
-    state = driver.cell_state()
-    if not state.on:
-        return _refused(value, "cell is off: policy not applied")
-    try:
-        sla_ratio = min_ratios(state.cell, state.cqi, {SLA_SLICE: value})[SLA_SLICE]
-    except InfeasibleRequest as exc:
-        return _refused(value, f"infeasible: {exc.reason}")
+    sla_ratio = min_ratios(state.cell, state.cqi, {SLA_SLICE: value})[SLA_SLICE]
     applied = rules.rules()
     rows = planned_rows(state.policy, rules.spec, applied, sla_ratio)
     broken = policy_violations(rows, applied)
@@ -99,30 +93,41 @@ def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> 
         "violations": [v.model_dump(exclude={"message"}) | {"message": v.message} for v in broken],
         "action": "none",
     }
+    plan: dict[str, Any] = {"policy": None, "rows": rows, "regulation": regulation}
     if broken:
-        if not rules.spec.enforce:
-            regulation["action"] = "refused"
-            return _refused(
-                value,
-                f"refused, nothing sent to the cell (regulation.enforce: false): {cite_all(broken)}",
-                planned=rows,
-                regulation=regulation,
-            )
-        fitted = fit_policy(rows, applied)
+        fitted = fit_policy(rows, applied) if rules.spec.enforce else None
         if fitted is None:
             regulation["action"] = "refused"
-            return _refused(
-                value,
-                f"refused, no policy on this cell keeps the rules: {cite_all(broken)}",
-                planned=rows,
-                regulation=regulation,
+            why = (
+                "no policy on this cell keeps the rules"
+                if rules.spec.enforce
+                else "nothing sent to the cell (regulation.enforce: false)"
             )
+            return plan | {"refused": f"refused, {why}: {cite_all(broken)}"}
         rows, changes = fitted
         regulation |= {"action": "adjusted", "adjustments": changes}
     try:
         policy = SlicePolicy(slices=[SliceRatio(**row) for row in rows])
     except ValueError as exc:  # a cell policy the rules do not cover but 28.541 forbids
-        return _refused(value, f"refused: {' '.join(str(exc).split())[:300]}", planned=rows)
+        regulation["action"] = "refused"
+        return plan | {"refused": f"refused: {' '.join(str(exc).split())[:300]}"}
+    return plan | {"policy": policy, "rows": rows}
+
+
+def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> dict[str, Any]:
+    """Apply the agreed Mbps as the `sla` slice of a policy that keeps the rules; the
+    enforcement record (graphs.network.enforce_agreement's shape, plus `regulation`)."""
+    check_demand(SLA_SLICE, value)
+    state = driver.cell_state()
+    if not state.on:
+        return _refused(value, "cell is off: policy not applied")
+    try:
+        plan = plan_under_rules(state, value, rules)
+    except InfeasibleRequest as exc:
+        return _refused(value, f"infeasible: {exc.reason}")
+    regulation, policy = plan["regulation"], plan["policy"]
+    if policy is None:
+        return _refused(value, plan["refused"], planned=plan["rows"], regulation=regulation)
     outcome = driver.apply_policy(policy)
     if outcome.ok:
         driver.set_demand(SLA_SLICE, value)
@@ -149,4 +154,4 @@ def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> 
     }
 
 
-__all__ = ["PolicyRules", "enforce_under_rules", "planned_rows"]
+__all__ = ["PolicyRules", "enforce_under_rules", "plan_under_rules", "planned_rows"]

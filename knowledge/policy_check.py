@@ -120,7 +120,9 @@ def fit_policy(
                 changes.append({"change": what, "document": rule.document, "source": rule.source})
     for rule in rules:
         c = rule.constraint
-        key = FIELDS.get(c.field) if isinstance(c, SumAtMost) else None
+        if not isinstance(c, SumAtMost):
+            continue
+        key = FIELDS.get(c.field)
         if key is None or key == "max_ratio":
             continue  # maximum ratios are ceilings: they may sum past 100
         notes = _scale(out, key, math.floor(c.value), priority)

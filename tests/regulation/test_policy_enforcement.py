@@ -96,8 +96,11 @@ def test_a_policy_inside_the_rules_goes_through_unchanged() -> None:
     assert done["ok"] and done["regulation"]["action"] == "none"
     applied = cell.cell_state().policy
     assert applied is not None
-    assert applied.get("sla").min_ratio == min_ratios(CELL, 15, {"sla": 40.0})["sla"]  # type: ignore[union-attr]
-    assert applied.get("ps").min_ratio == 10  # type: ignore[union-attr]  (its SST's share)
+    ratios = {s.slice_id: s.min_ratio for s in applied.slices}
+    assert ratios == {
+        "ps": 10,
+        "sla": min_ratios(CELL, 15, {"sla": 40.0})["sla"],
+    }  # ps: its SST's share
 
 
 def test_dedicated_ratios_over_the_total_are_scaled_down() -> None:
@@ -135,7 +138,8 @@ def test_a_negotiation_leaves_the_reserved_slice_its_room_and_enforces_it() -> N
     result = maestro.negotiate(scenario, deps=deps_with(ScriptedChatModel(script=follow_optimizer)))
     room = mbps_at_ratio(CELL, 15, 90)
     mediator = result.rounds[0].mediator
-    assert mediator is not None and mediator.mediator_value <= room + 1e-6
+    assert mediator is not None and mediator.mediator_value is not None
+    assert mediator.mediator_value <= room + 1e-6
     assert result.consensus is not None and result.consensus <= room + 1e-6
     assert result.regulation is not None
     assert any(c.get("value_from") == "slice_room" for c in result.regulation["constraints"])

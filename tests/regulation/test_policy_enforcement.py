@@ -181,3 +181,17 @@ def test_bad_reserved_slices_are_the_users_mistake(reserved: list[dict[str, Any]
         scenario_from_dict(
             copy.deepcopy(BASE_SCENARIO) | {"regulation": {"reserved_slices": reserved}}
         )
+
+
+def test_the_priority_slice_example_runs_as_the_readme_says() -> None:
+    from tests.conftest import ROOT
+
+    result = maestro.negotiate(
+        ROOT / "examples" / "priority-slice.yaml", model="scripted:optimizer"
+    )
+    assert result.status == "consensus" and result.consensus is not None
+    assert result.consensus <= mbps_at_ratio(CELL, 15, 90) + 1e-6
+    enforcement = result.enforcement
+    assert enforcement is not None and enforcement["ok"]
+    ratios = {s["slice_id"]: s["rRMPolicyMinRatio"] for s in enforcement["policy"]["slices"]}
+    assert ratios["public-safety"] == 10 and sum(ratios.values()) <= 100

@@ -239,7 +239,8 @@ def run(
         from maestro.agents.providers import load_chat_model
 
         model = load_chat_model(model_id)
-    linear, trained_on = held_out_model(name) if any(m != "rules" for m in chosen) else (None, [])
+    use = any(m != "rules" for m in chosen)
+    linear, trained_on = held_out_model(examples, name) if use else (None, [])
     results = {}
     for mode in chosen:
         done = [0]

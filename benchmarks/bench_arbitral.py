@@ -5,6 +5,8 @@ in microseconds of CPU time; target < 1 ms), for a long message and a 1 MB one (
 to the 2,000 characters the rules analyse), and for `contain`; the added time of one round in which
 the mediator judges six proposals and each of six operators judges the five others; and,
 with `--model ID`, the LLM stage per message over a few messages the rules leave unsure.
+The learned stage: its time per message (after the rules), the whole default chain
+(rules + learned) per message, its training on first use and its load from the cache.
 The machine is shared: compare ratios, not absolute figures.
 
     python benchmarks/bench_arbitral.py [--model local] [--llm-messages 4]
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from maestro.agents.arbitral import assess, classify, contain, judge
+from maestro.agents import arbitral_learned as learned
+from maestro.agents.arbitral import assess, classify, contain, deterministic, judge, learned_stage
 from maestro.evals.arbitral import load_split
 
 TARGET_US = 1000.0
@@ -49,6 +52,9 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="also time the LLM stage on this model")
     parser.add_argument("--llm-messages", type=int, default=4)
     args = parser.parse_args()
+    started = time.perf_counter()
+    learned.shipped_model()  # trained, or loaded from the cache, once per process
+    ready = time.perf_counter() - started
     examples = load_split("tune") + load_split("holdout")
     for e in examples:  # warm the regular expressions
         assess(e.text, e.observations, e.history)
@@ -84,23 +90,51 @@ def main() -> None:
     rules_median = statistics.median(per_message)
     verdict = "meets" if rules_median < TARGET_US else "MISSES"
     print(f"rules median {rules_median:.1f} us per message {verdict} the {TARGET_US:.0f} us target")
+    time_learned(examples, ready)
     if args.model:
         from maestro.agents.providers import load_chat_model
 
         model = load_chat_model(args.model)
-        unsure = [e for e in examples if not assess(e.text, e.observations, e.history).settled]
+        unsure = [
+            e for e in examples if deterministic(assess(e.text, e.observations, e.history))[1]
+        ]
         chosen = (unsure or examples)[: args.llm_messages]
         seconds = []
         for e in chosen:
             rules = assess(e.text, e.observations, e.history)
             started = time.perf_counter()
-            result = classify(e.text, rules, model)
+            result = classify(e.text, rules, model, learned.shipped_model().nearest(rules.text))
             seconds.append(time.perf_counter() - started)
             print(f"  {e.id}: {result.stage} {result.category} {seconds[-1]:.2f} s {result.flags}")
         print(
             f"LLM stage on {args.model}: median {statistics.median(seconds):.2f} s per message "
-            f"over {len(seconds)} ({len(unsure)} of {len(examples)} messages reach it)"
+            f"over {len(seconds)} ({len(unsure)} of {len(examples)} messages reach it after the "
+            "rules and the learned stage)"
         )
+
+
+def time_learned(examples: list[Any], ready: float) -> None:
+    """The learned stage: per message, the default chain, training and cache load."""
+    model = learned.shipped_model()
+    print(f"learned model ready in {ready:.2f} s (first use in this process: cache or training)")
+    files = learned.data_files()
+    rows = learned.labelled(r for f in files for r in learned.read_labelled(f))
+    started = time.perf_counter()
+    learned.fit(rows)
+    print(f"learned model trained in {time.perf_counter() - started:.2f} s ({len(rows)} messages)")
+    assessed = [assess(e.text, e.observations, e.history) for e in examples]
+    summary(
+        "learned stage, after the rules",
+        [t for r in assessed for t in timed_us(partial(learned_stage, r, model), 5)],
+    )
+    summary(
+        "rules + learned (judge's default), per message",
+        [
+            t
+            for e in examples
+            for t in timed_us(partial(judge, e.text, e.observations, e.history), 5)
+        ],
+    )
 
 
 if __name__ == "__main__":

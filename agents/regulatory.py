@@ -55,15 +55,43 @@ def constraint_record(applied: Any) -> dict[str, Any]:
     }
 
 
-_MARKUP = re.compile(r"^\s*(#+|[-*]|\d+\.)\s+|[`*_]{1,2}", re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
 _SENTENCES = re.compile(r"(?<=[.;!?])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+def _plain(text: str) -> str:
+    """Markdown as sentences: headings dropped (the citation names the document), each list
+    item its own sentence, emphasis and code marks gone."""
+    items: list[str] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            item = " ".join(current).strip()
+            items.append(item if item[-1:] in ".;:!?" else item + ".")
+            current.clear()
+
+    lines = text.splitlines()
+    first = lines[0].strip() if lines else ""
+    if len(lines) > 1 and len(first.split()) <= 10 and first[-1:] not in ".;:!?":
+        lines = lines[1:]  # the section's heading, which the chunker puts first
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            close()
+            continue
+        if _BULLET.match(line):
+            close()
+            line = _BULLET.sub("", line)
+        current.append(line.strip())
+    close()
+    return " ".join(items).replace("`", "").replace("**", "")
 
 
 def gist(text: str, query: str, words: int = PASSAGE_WORDS) -> str:
     """The passage's sentences that bear most on the query (shared words, and numbers:
     the facts), in their own order, within `words` words."""
-    plain = " ".join(_MARKUP.sub("", text).split())
+    plain = " ".join(_plain(text).split())
     sentences = [s for s in _SENTENCES.split(plain) if s]
     asked = {w for w in _WORD.findall(query.lower()) if len(w) > 3}
 

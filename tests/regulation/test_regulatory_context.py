@@ -120,3 +120,10 @@ def test_gist_keeps_the_sentences_with_the_facts_in_their_order() -> None:
         gist(text, "cell cap", words=12) == "The cap is 50 Mbps per cell. Power stays under 20 W."
     )
     assert len(gist("word " * 200, "x").split()) <= PASSAGE_WORDS + 1
+
+
+def test_gist_drops_the_heading_and_keeps_list_items_apart() -> None:
+    text = "Rules linking them\n- Each ratio is 0 to 100\n- Minimum ratios sum to 100 at most\n"
+    assert gist(text, "minimum ratios sum") == (
+        "Each ratio is 0 to 100. Minimum ratios sum to 100 at most."
+    )

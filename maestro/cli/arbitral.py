@@ -162,23 +162,45 @@ def judge_command(
 def eval_command(
     split: str = typer.Option("holdout", "--split", help="tune or holdout."),
     model: str | None = typer.Option(None, "--model", help="Model id for llm and combined."),
-    modes: str | None = typer.Option(None, "--modes", help="Comma list: rules,llm,combined."),
+    modes: str | None = typer.Option(
+        None, "--modes", help="Comma list: rules,learned,llm,combined."
+    ),
+    cross_validate: bool = typer.Option(
+        False, "--cross-validate", help="Leave-one-file-out figures of rules and learned stage."
+    ),
     json_out: str | None = typer.Option(None, "--json", help="PATH or '-' for stdout."),
 ) -> None:
     """Precision, recall and F1 on the shipped labelled messages."""
-    from maestro.evals.arbitral import MODES, SPLITS, EvalDataError, format_report, run
+    from maestro.evals.arbitral import (
+        MODES,
+        SPLITS,
+        EvalDataError,
+        format_cross_validation,
+        format_report,
+        run,
+    )
+    from maestro.evals.arbitral import (
+        cross_validate as run_cross_validation,
+    )
 
     if split not in SPLITS:
         raise UserError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
     chosen = tuple(m.strip() for m in modes.split(",")) if modes else None
     if chosen and set(chosen) - set(MODES):
         raise UserError(f"unknown mode in '{modes}' (choose from {', '.join(MODES)})")
-    if chosen and set(chosen) - {"rules"} and not model:
+    if chosen and set(chosen) & {"llm", "combined"} and not model:
         raise UserError("the llm and combined modes need --model")
     if json_out:
         check_writable(json_out)
     if model:
         _load_model(model)  # a bad id is the user's mistake, said before any work
+    if cross_validate:
+        cv = run_cross_validation()
+        if json_out:
+            write_json(cv, json_out)
+        if json_out != "-":
+            console.print(escape(format_cross_validation(cv)), highlight=False, soft_wrap=True)
+        return
     try:
         report = run(split, model, chosen)
     except EvalDataError as exc:

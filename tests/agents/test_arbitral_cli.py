@@ -196,8 +196,10 @@ def test_parse_examples_names_the_bad_line() -> None:
 def test_eval_command_rules_only(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "arbitral", "eval", "--split", "tune", "--json", "-")
     report = json.loads(out)
-    assert code == 0 and list(report["results"]) == ["rules"]
+    # without a model: the rules, and the learned stage trained without the scored file
+    assert code == 0 and list(report["results"]) == ["rules", "learned"]
     assert report["results"]["rules"]["messages"] == len(load_split("tune"))
+    assert "arbitral_tune.jsonl" not in report["learned_trained_on"]
     assert run(capsys, "arbitral", "eval", "--split", "nope")[0] == 2
     code, _, err = run(capsys, "arbitral", "eval", "--modes", "llm")
     assert code == 2 and "need --model" in err

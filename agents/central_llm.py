@@ -29,18 +29,20 @@ from maestro.agents.turn import AgentTurn, Unit, mediator_point, unit_fact
 UNIT_ORDER = ("extraction", "arbitral", "regulatory", "observability", "optimizer")
 
 
-def situation(turn: AgentTurn) -> tuple[str, str]:
-    """The units' prompt lines in pipeline order, and their closing lines."""
+def situation(turn: AgentTurn) -> tuple[str, str, str]:
+    """The units' stable lines, round lines and closing lines, each in pipeline order."""
     context = turn.get("context") or {}
+    stable: list[str] = []
     lines: list[str] = []
     closing: list[str] = []
     for name in (*UNIT_ORDER, *sorted(set(context) - set(UNIT_ORDER))):
         part = context.get(name)
         if part:
+            stable.extend(part.get("stable_lines", []))
             lines.extend(part.get("lines", []))
             if part.get("closing"):
                 closing.append(part["closing"])
-    return "\n".join(lines), "\n".join(closing)
+    return "\n".join(stable), "\n".join(lines), "\n".join(closing)
 
 
 def script_facts(turn: AgentTurn) -> dict[str, Any]:
@@ -85,7 +87,7 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
         epsilon=fmt(turn["epsilon"]),
     )
     personality = personality_text(Personality(spec.get("personality", "normal")))
-    text, closing = situation(turn)
+    stable, text, closing = situation(turn)
     if turn["role"] == "mediator":
         system = render("mediator_system.txt", personality=personality)
         user = render(
@@ -112,6 +114,8 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
         )
         if closing:
             user += "\n" + closing
+    if stable:  # first, so a round that repeats it reuses its evaluated tokens
+        user = stable + "\n" + user
     return [
         {"role": "system", "content": preamble + "\n" + system},
         {"role": "user", "content": user},

@@ -35,7 +35,8 @@ def make_observability_unit() -> Unit:
         return {
             "context": {
                 "observability": contribution(
-                    observation_lines(obs, topic) + list(deployments.get("lines", [])),
+                    list(deployments.get("lines", [])),
+                    stable=observation_lines(obs, topic),
                     capacity=obs.capacity_mbps,
                     demand=obs.demand_mbps,
                     cell_on=obs.on,

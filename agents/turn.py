@@ -101,10 +101,19 @@ def flag(turn: AgentTurn, code: str, message: str) -> dict[str, Any]:
     return flag_record(code, turn["agent"], turn["round"], message)
 
 
-def contribution(lines: list[str], closing: str | None = None, **facts: Any) -> dict[str, Any]:
-    """A unit's part of the prompt; `closing` goes after the reply instruction, last of all,
-    where small models weigh it most (used for the optimizer's recommendation)."""
+def contribution(
+    lines: list[str],
+    closing: str | None = None,
+    stable: list[str] | None = None,
+    **facts: Any,
+) -> dict[str, Any]:
+    """A unit's part of the prompt. `closing` goes after the reply instruction, last of all,
+    where small models weigh it most (used for the optimizer's recommendation). `stable`
+    lines change seldom between rounds (retrieved rules, the cell's state): they open the
+    round's message, before the round number, so llama.cpp reuses their evaluated tokens."""
     part: dict[str, Any] = {"lines": lines, "facts": facts}
     if closing:
         part["closing"] = closing
+    if stable:
+        part["stable_lines"] = stable
     return part

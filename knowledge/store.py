@@ -30,7 +30,7 @@ from maestro.knowledge.documents import (
     shipped_corpus_dir,
     user_corpus_dir,
 )
-from maestro.knowledge.embedding import embedding_function, offline_environment
+from maestro.knowledge.embedding import embedding_function, offline_environment, query_embedder
 from maestro.knowledge.errors import KnowledgeError
 from maestro.knowledge.passage import Passage
 
@@ -275,7 +275,7 @@ class KnowledgeBase:
             if total == 0:
                 return []
             res = col.query(
-                query_embeddings=[_query_vector(self._ef(), query)],
+                query_embeddings=[_query_vector(query)],
                 n_results=min(total, max(k * 4, 12)),
                 where=where,
                 include=["documents", "metadatas", "distances"],
@@ -324,7 +324,7 @@ class KnowledgeBase:
         return hits
 
 
-def _query_vector(ef: Any, query: str) -> Any:
+def _query_vector(query: str) -> Any:
     """The query's embedding, remembered: a negotiation asks the same question every round
     and embedding it is most of a search's time (about 17 of 22 ms on 2 loaded cores)."""
     with _queries_lock:
@@ -332,7 +332,7 @@ def _query_vector(ef: Any, query: str) -> Any:
         if vector is not None:
             _queries.move_to_end(query)
             return vector
-    vector = ef([query])[0]
+    vector = query_embedder()(query)
     with _queries_lock:
         _queries[query] = vector
         while len(_queries) > _QUERY_CACHE_MAX:

@@ -185,12 +185,12 @@ def test_a_repeated_query_is_embedded_once_and_the_size_asked_once(
 ) -> None:
     from maestro.knowledge import store
 
-    real = kb._ef()
-    embedded: list[list[str]] = []
+    real = store.query_embedder()
+    embedded: list[str] = []
 
-    def counting(texts: list[str]) -> Any:
-        embedded.append(list(texts))
-        return real(texts)
+    def counting(text: str) -> Any:
+        embedded.append(text)
+        return real(text)
 
     counted = {"n": 0}
     col = kb.ensure()
@@ -200,7 +200,7 @@ def test_a_repeated_query_is_embedded_once_and_the_size_asked_once(
         counted["n"] += 1
         return int(real_count())
 
-    monkeypatch.setattr(kb, "_ef", lambda: counting)
+    monkeypatch.setattr(store, "query_embedder", lambda: counting)
     monkeypatch.setattr(col, "count", count)
     monkeypatch.setattr(kb, "_total", None)
     store._queries.clear()
@@ -208,5 +208,15 @@ def test_a_repeated_query_is_embedded_once_and_the_size_asked_once(
     first = kb.search(query, k=2, jurisdiction="DE")
     again = kb.search(query, k=2, jurisdiction="DE")
     assert [p.id for p in first] == [p.id for p in again] and first
-    assert embedded == [[query]]  # the second search used the remembered vector
+    assert embedded == [query]  # the second search used the remembered vector
     assert counted["n"] == 1
+
+
+def test_the_query_embedder_gives_the_embedding_functions_vector(kb: Any) -> None:
+    import numpy as np
+
+    from maestro.knowledge.embedding import embedding_function, query_embedder
+
+    for text in ("peak rate of a 100 MHz carrier", "may operators agree on prices?"):
+        direct = np.asarray(query_embedder()(text))
+        assert np.allclose(direct, np.asarray(embedding_function()([text])[0]), atol=1e-5)

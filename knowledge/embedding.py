@@ -85,7 +85,7 @@ def query_embedder() -> Any:
         if "query" in _cache:
             return _cache["query"]
     ef = embedding_function()
-    model = getattr(ef, "_model", None)
+    model: Any = getattr(ef, "_model", None)
     layout = [type(m).__name__ for m in model] if model is not None else []
     pooling = getattr(model[1], "pooling_mode", None) if len(layout) > 1 else None
     if layout != ["Transformer", "Pooling", "Normalize"] or pooling != "mean":

@@ -20,7 +20,7 @@ from maestro.agents.domain import Topic
 from maestro.agents.prompting import fmt
 from maestro.agents.turn import AgentTurn, Unit, contribution, flag, unit_fact
 
-PASSAGE_WORDS = 60  # of each passage in the prompt: its fact sentences, not the document
+PASSAGE_WORDS = 45  # of each passage in the prompt: its fact sentences, not the document
 
 
 def query_for(turn: AgentTurn, topic: Topic, jurisdiction: str | None) -> str:
@@ -112,7 +112,7 @@ def gist(text: str, query: str, words: int = PASSAGE_WORDS) -> str:
 
 
 def _passage_line(passage: Any, query: str) -> str:
-    return f"- [{passage.id}, {passage.source}] {gist(str(passage.text), query)}"
+    return f"- [{passage.id}, {short_source(passage.source)}] {gist(str(passage.text), query)}"
 
 
 def _constraint_line(record: dict[str, Any], unit: str, facts: dict[str, float]) -> str | None:
@@ -127,7 +127,13 @@ def _constraint_line(record: dict[str, Any], unit: str, facts: dict[str, float])
     else:
         what = f"{fmt(round(float(bound), 3))} {unit}" + (f" ({named})" if named else "")
     word = "<=" if kind == "max_value" else ">="
-    return f"Rule [{record['document']}, {record['source']}]: value {word} {what}."
+    return f"Rule [{record['document']}, {short_source(record['source'])}]: value {word} {what}."
+
+
+def short_source(source: str) -> str:
+    """The clause without its gloss: "3GPP TS 28.541 clause 4.3.36 (RRMPolicyRatio ...)"
+    -> "3GPP TS 28.541 clause 4.3.36" (the record keeps the whole source)."""
+    return re.split(r",\s| \(", source, maxsplit=1)[0]
 
 
 _peak_rates: dict[tuple[float, int, int], float] = {}

@@ -80,6 +80,32 @@ def report(label: str, base: dict[str, float], other: dict[str, float]) -> None:
     )
 
 
+def context_words(k: int) -> tuple[int, int]:
+    """Words the regulatory unit adds to an operator's prompt: in the stable prefix (the
+    passages, the same every round) and in the round's part (the bounds)."""
+    from types import SimpleNamespace
+
+    from maestro.agents.regulatory import make_regulatory_unit
+    from maestro.graphs.regulation_access import RegulationAccess
+
+    data = scenario("scripted:optimizer", {"k": k, "jurisdiction": "DE"})
+    spec = load_scenario(EXAMPLE).model_validate(data)
+    assert spec.regulation is not None
+    access = RegulationAccess(spec.regulation)
+    runtime = SimpleNamespace(context=SimpleNamespace(regulation=access, scenario=spec))
+    turn: Any = {
+        "agent": "qos",
+        "role": "operator",
+        "round": 1,
+        "topic": spec.topic.model_dump(),
+        "observation": None,
+        "context": {},
+    }
+    part = make_regulatory_unit().node(turn, runtime)["context"]["regulatory"]
+    words = lambda lines: sum(len(line.split()) for line in lines)  # noqa: E731
+    return words(part.get("stable_lines", [])), words(part["lines"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -90,6 +116,11 @@ def main() -> None:
     started = time.perf_counter()
     runs("scripted:optimizer", {"k": 2}, 1)  # open the index once (built on first use)
     print(f"regulatory index: opened and warmed in {time.perf_counter() - started:.2f} s")
+
+    for k in (0, 2):
+        stable, per_round = context_words(k)
+        print(f"regulatory context, k: {k}: {stable} words in the stable prefix, "
+              f"{per_round} words per round")  # fmt: skip
 
     for model in ("scripted:optimizer", *(() if args.skip_embedded else ("local",))):
         n = args.runs if model.startswith("scripted") else max(1, args.runs // 2)

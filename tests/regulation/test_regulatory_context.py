@@ -127,3 +127,15 @@ def test_gist_drops_the_heading_and_keeps_list_items_apart() -> None:
     assert gist(text, "minimum ratios sum") == (
         "Each ratio is 0 to 100. Minimum ratios sum to 100 at most."
     )
+
+
+def test_citations_in_the_prompt_keep_the_clause_not_its_gloss() -> None:
+    from maestro.agents.regulatory import short_source
+
+    assert short_source("3GPP TS 28.541 clause 4.3.36 (RRMPolicyRatio class)") == (
+        "3GPP TS 28.541 clause 4.3.36"
+    )
+    assert short_source("Test Regulation Art. 7(2)") == "Test Regulation Art. 7(2)"
+    assert short_source("MAESTRO project policy (default), after TS 22.261") == (
+        "MAESTRO project policy"
+    )

@@ -14,13 +14,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from maestro.graphs.network import SLA_SLICE
 from maestro.graphs.scenario import RegulationSpec
 from maestro.tools.ran import CellState, RanDriver
 from maestro.tools.ran.cell import InfeasibleRequest
 from maestro.tools.ran.driver import check_demand
 from maestro.tools.ran.slices import SlicePolicy, SliceRatio, mbps_at_ratio, min_ratios
-
-SLA_SLICE = "sla"  # graphs.network's name for the agreed slice
 
 
 class PolicyRules:

@@ -53,11 +53,13 @@ from maestro.agents.trust import (
 
 CONTAIN_LIMIT = 400  # characters of another agent's text shown in a prompt
 CLASSIFY_LIMIT = 1200  # characters of the message the classifier reads
-# The learned stage condemns at this probability of "malicious" (leave-one-file-out CV:
-# 0.5 let one firm bargaining message in four through as an offence, 0.7 about one in ten).
-LEARNED_DECIDE = 0.7
-# Where the learned stage is unsure enough for a configured LLM to read the message.
-LLM_BAND = (0.35, 0.9)
+# The learned stage condemns at this probability of "malicious". Leave-one-file-out CV,
+# pooled over the six files: at 0.5 precision 0.84, F1 0.90, one firm bargaining message in
+# five condemned; at 0.7 0.91 / 0.92 / one in ten; at 0.8 0.96 / 0.94 / one in thirty.
+LEARNED_DECIDE = 0.8
+# Where the learned stage is unsure enough for a configured LLM to read the message: where
+# a confident classifier, averaged with it, can move the verdict across LEARNED_DECIDE.
+LLM_BAND = (0.6, 0.95)
 _LABELS = {
     "injection": "instruction-like text",
     "deception": "contradicted claim",

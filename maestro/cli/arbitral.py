@@ -84,7 +84,7 @@ def _load_model(model_id: str | None) -> Any:
 def judge_command(
     messages: str = typer.Argument(..., help="JSON lines: {text, observations?, history?}."),
     model: str | None = typer.Option(
-        None, "--model", help="Model id for the LLM stage (default: rules only)."
+        None, "--model", help="Model id for the LLM stage (default: rules and learned stage)."
     ),
     rules_only: bool = typer.Option(
         False, "--rules-only", help="The rules alone: no learned stage, no LLM."

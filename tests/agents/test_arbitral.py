@@ -438,6 +438,6 @@ def test_plain_bargaining_is_still_settled_without_a_model_call() -> None:
         assert assess(text).settled
         assert not judge(text, model=rec.model).malicious
     assert rec.prompts == []
-    # a question about the other operators is read by the model, once
-    judge("We propose 75; what do the other operators think?", model=rec.model)
+    # under the rules-then-LLM chain, a question about the other operators is read once
+    judge("We propose 75; what do the other operators think?", model=rec.model, learned=False)
     assert len(rec.prompts) == 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,7 +264,7 @@ def _field(
     llama: Any, tokens: list[int], step: Field, grammar: Any, sample: dict[str, Any], budget: int
 ) -> tuple[str, list[int]]:
     value, ids = "", []
-    stream: Iterator[int] = llama.generate(tokens, grammar=grammar, **sample)
+    stream: Generator[int, Any, None] = llama.generate(tokens, grammar=grammar, **sample)
     eos = llama.token_eos()
     for token in stream:
         if token == eos or budget <= 0:

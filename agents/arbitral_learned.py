@@ -20,6 +20,7 @@ import os
 import re
 import threading
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -265,8 +266,8 @@ def _load(path: Path) -> LinearModel | None:
                 for t, lab in zip(data["texts"].tolist(), data["labels"].tolist(), strict=True)
             ]
             return LinearModel(vocab, data["idf"], data["weights"], bank)
-    except (OSError, KeyError, ValueError):
-        return None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # missing or damaged: trained again
 
 
 def _save(model: LinearModel, path: Path) -> None:

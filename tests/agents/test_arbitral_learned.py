@@ -59,6 +59,8 @@ def test_training_is_deterministic_and_the_cache_round_trips(tmp_path: Path) -> 
     assert loaded is not None and loaded.bank == a.bank
     assert np.allclose(loaded.proba(VEILED), a.proba(VEILED))
     assert judge(VEILED) == judge(VEILED)
+    path.write_bytes(path.read_bytes()[:300])  # a damaged cache is ignored, not fatal
+    assert learned._load(path) is None
 
 
 def test_the_final_test_set_is_never_learned_from(tmp_path: Path) -> None:

@@ -140,11 +140,16 @@ def test_a_shipped_message_is_scored_by_a_model_that_never_saw_it() -> None:
     assert held_out_model(fresh)[0] is None  # never seen: the shipped model
 
 
-def test_the_arbitral_path_imports_no_torch() -> None:
+def test_the_default_negotiation_judges_with_the_learned_stage_and_imports_no_torch() -> None:
+    scenario = Path(__file__).parents[2] / "examples" / "two-operators.yaml"
     code = (
-        "import sys\n"
+        "import sys, maestro\n"
         "from maestro.agents.arbitral import judge\n"
-        "from maestro.agents.arbitral_unit import make_arbitral_unit\n"
+        f"result = maestro.negotiate({str(scenario)!r}, 'scripted:optimizer')\n"
+        "assert result.status != 'error', result.reason\n"
+        "stages = {v['stage'] for r in result.rounds for v in (r.arbitral or {}).get("
+        "'verdicts', {}).values()}\n"
+        "assert 'learned' in stages, stages\n"
         f"assert judge({VEILED!r}).stage == 'learned'\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'sklearn', 'chromadb')"
         " if m in sys.modules]\n"

@@ -2,7 +2,8 @@
 
 Files of operator messages we wrote ourselves: `data/arbitral_tune.jsonl` and
 `data/arbitral_tune2.jsonl` (the second written to widen the phrasings) were used while
-writing the rules, `data/arbitral_holdout.jsonl` was never looked at while tuning. `--file`
+writing the rules, `data/arbitral_holdout.jsonl` was never looked at while tuning,
+`data/arbitral_train3.jsonl` was written for the learned stage. `--file`
 scores any other labelled file the same way (a set written by someone else is the honest
 measure of how the rules generalise). Each line `{"id", "text", "label":
 none|injection|deception|threat|privacy|collusion, "kind" (benign subtype: firm, radio, plain),

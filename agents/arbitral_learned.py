@@ -41,9 +41,12 @@ TRAIN_FILES: tuple[str, ...] = (
     "arbitral_blind.jsonl",
     "arbitral_blind2.jsonl",
     "arbitral_train3.jsonl",
+    # What the embedded model really writes in the example (benign nonsense, often echoing
+    # the prompt): without it most of its turns fell in the LLM band or were condemned.
+    "arbitral_train_local.jsonl",
 )
 EXCLUDED = frozenset({"arbitral_blind3.jsonl"})
-VERSION = "ngram-lr-3"  # bump when features or training change: it keys the cache
+VERSION = "ngram-lr-4"  # bump when features or training change: it keys the cache
 L2 = 0.1  # ridge penalty, chosen by leave-one-file-out CV (with BIAS_NONE and LEARNED_DECIDE)
 BIAS_NONE: float | None = 2.0  # the benign logit of a message with no known feature
 MIN_DF = 2  # a feature seen in one training message only is noise

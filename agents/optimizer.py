@@ -134,10 +134,7 @@ def _operator_optimizer(turn: AgentTurn) -> dict[str, Any]:
             f"Optimizer's required value for you: {fmt(value)} {topic.unit} (propose exactly this)."
         )
     else:
-        line = (
-            f"Optimizer's recommended value for you: {fmt(value)} {topic.unit} "
-            "(you may deviate with a reason)."
-        )
+        line = f"Optimizer's recommended value for you: {fmt(value)} {topic.unit}."
     part = contribution([], closing=line, optimizer_value=value, suggested=value)
     return {"context": {"optimizer": part}}
 

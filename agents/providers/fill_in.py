@@ -17,10 +17,13 @@ the caller keeps the whole-reply grammar.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Generator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,16 +156,18 @@ def _object_steps(node: dict[str, Any], one_sentence: bool) -> list[Step] | None
     required = set(node.get("required") or ())
     if not props or set(props) != required or node.get("additionalProperties", False):
         return None  # optional or extra keys are the model's choice: not a fixed plan
-    steps: list[Step] = [Literal("{")]
+    # Spaced as the model writes JSON itself under a grammar: with `{"value":` it followed
+    # the recommended value less often (16 of 20 replies against 20 of 20).
+    steps: list[Step] = [Literal("{ ")]
     names = list(props)
     for i, name in enumerate(names):
         steps.append(Literal(("" if i == 0 else ", ") + json.dumps(name) + ":"))
-        follows = ", " if i + 1 < len(names) else "}"
+        follows = ", " if i + 1 < len(names) else " }"
         value = _value_steps(props[name], follows, one_sentence)
         if value is None:
             return None
         steps.extend(value)
-    steps.append(Literal("}"))
+    steps.append(Literal(" }"))
     return steps
 
 
@@ -219,8 +224,12 @@ def fill(
     grammar: Callable[[str], Any],
     sample: dict[str, Any],
     max_tokens: int,
+    prefill: AbstractContextManager[Any] | None = None,
 ) -> FillResult:
-    """Run the plan on `llama` (a `llama_cpp.Llama`); `grammar` makes a LlamaGrammar."""
+    """Run the plan on `llama` (a `llama_cpp.Llama`); `grammar` makes a LlamaGrammar.
+
+    `prefill` is held while the prompt is evaluated (up to the first sampled token): the
+    caller uses it to give the prompt every core while other agents only decode."""
     tokens = list(prompt_tokens)
     text, generated, forced = "", 0, 0
     for step in steps:
@@ -231,7 +240,8 @@ def fill(
             text += step.text
             continue
         budget = min(step.max_tokens, max_tokens - generated)
-        value, ids = _field(llama, tokens, step, grammar(step.grammar), sample, budget)
+        value, ids = _field(llama, tokens, step, grammar(step.grammar), sample, budget, prefill)
+        prefill = None
         generated += len(ids)
         final = step.finish(value)
         if final is None:
@@ -261,12 +271,20 @@ def _tokens_within(llama: Any, ids: list[int], final: str) -> list[int]:
 
 
 def _field(
-    llama: Any, tokens: list[int], step: Field, grammar: Any, sample: dict[str, Any], budget: int
+    llama: Any,
+    tokens: list[int],
+    step: Field,
+    grammar: Any,
+    sample: dict[str, Any],
+    budget: int,
+    prefill: AbstractContextManager[Any] | None,
 ) -> tuple[str, list[int]]:
     value, ids = "", []
     stream: Generator[int, Any, None] = llama.generate(tokens, grammar=grammar, **sample)
     eos = llama.token_eos()
-    for token in stream:
+    with prefill or contextlib.nullcontext():
+        first = next(stream, None)  # the prompt is evaluated before the first token
+    for token in itertools.chain([] if first is None else [first], stream):
         if token == eos or budget <= 0:
             break
         ids.append(token)

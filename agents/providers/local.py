@@ -108,6 +108,7 @@ class LoadedModel:
     options: ModelOptions
     capacity: int
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the table, not compute
+    prefill_lock: threading.Lock = field(default_factory=threading.Lock)  # one prompt at a time
     stats: CallStats = field(default_factory=CallStats)
     _agents: OrderedDict[str, AgentSlot] = field(default_factory=OrderedDict)
     _active: int = 0
@@ -184,13 +185,27 @@ class LoadedModel:
             with self.lock:
                 slot.users -= 1
 
-    def _set_threads(self, llama: Any, active: int) -> None:
+    @contextlib.contextmanager
+    def prefill(self, llama: Any) -> Iterator[None]:
+        """Evaluate a prompt on every core, one prompt at a time. Prompt evaluation is a
+        batch that scales with threads, and two single-threaded ones side by side ran at a
+        third of the speed of one on both cores; decoding, one token at a time, does not
+        scale, so agents decode side by side (see `turn`)."""
+        with self.prefill_lock:
+            self._set_threads(llama, self._active, batch=self.options.n_threads or CORES)
+            try:
+                yield
+            finally:
+                self._set_threads(llama, self._active)
+
+    def _set_threads(self, llama: Any, active: int, batch: int | None = None) -> None:
         fixed = self.options.n_threads
         ctx = _native_context(llama)
         if ctx is not None:
             import llama_cpp
 
-            llama_cpp.llama_set_n_threads(ctx, fixed or 1, fixed or max(1, CORES // active))
+            share = fixed or max(1, CORES // max(active, 1))
+            llama_cpp.llama_set_n_threads(ctx, fixed or 1, batch or share)
 
     def record(
         self, prompt: int, evaluated: int, prompt_s: float, gen: int, gen_s: float, forced: int
@@ -511,7 +526,8 @@ class LocalChatModel(BaseChatModel):
             llama.set_seed(params["seed"])
         sample = {"temp": params["temperature"], "top_k": 40, "top_p": 0.95, "min_p": 0.05}
         budget = min(params["max_tokens"], room)
-        out = fill_in.fill(llama, prompt_ids, steps, _grammar, sample, budget)
+        prefill = self._model.prefill(llama)
+        out = fill_in.fill(llama, prompt_ids, steps, _grammar, sample, budget, prefill)
         result = {
             "choices": [
                 {

@@ -34,10 +34,10 @@ def test_keys_and_constants_are_literals_and_values_are_fields() -> None:
     steps = plan(OPERATOR)
     assert steps is not None
     # The number's grammar writes the comma after it, so the literal starts without one.
-    assert literals(steps) == '{"value":<> "unit": "Mbps", "reasoning":<>}'
+    assert literals(steps) == '{ "value":<> "unit": "Mbps", "reasoning":<> }'
     nested = plan(MEDIATOR)
     assert nested is not None
-    assert literals(nested) == '{"summary":<>, "feedback":{"cost":<>, "qos":<>}}'
+    assert literals(nested) == '{ "summary":<>, "feedback":{ "cost":<>, "qos":<> } }'
 
 
 @pytest.mark.parametrize(

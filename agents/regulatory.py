@@ -189,9 +189,10 @@ def make_regulatory_unit() -> Unit:
         known = constraint_facts(turn) | ({"peak_rate": peak} if peak is not None else {})
         if room is not None:
             known["slice_room"] = room[1]
-        lines = [line for r in records if (line := _constraint_line(r, topic.unit, known))]
+        # The bounds change only when the cell does: stable too, after the passages.
+        stable.extend(line for r in records if (line := _constraint_line(r, topic.unit, known)))
         part = contribution(
-            lines,
+            [],
             constraints=records,
             passages=[{"id": p.id, "source": p.source, "score": p.score} for p in passages],
             enforce=spec.enforce,

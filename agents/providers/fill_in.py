@@ -73,6 +73,11 @@ def _closed_json_string(text: str) -> bool:
     return True
 
 
+# The same 3-40 characters three times at the end: a small model caught in a loop
+# ("100 Mbps, 100 Mbps, 100 Mbps, ...") would otherwise decode to the length limit.
+_LOOP = re.compile(r"\b(.{3,40}?)\1\1$", re.DOTALL)
+
+
 def _string_finish(one_sentence: bool, lo: int) -> Callable[[str], str | None]:
     def finish(text: str) -> str | None:
         if _closed_json_string(text):
@@ -83,6 +88,11 @@ def _string_finish(one_sentence: bool, lo: int) -> Callable[[str], str | None]:
             if opening >= 0 and end is not None:
                 # The model began a second sentence: keep the first, close the string.
                 return text[: end.end()] + '"'
+            loop = _LOOP.search(text, opening + 1) if opening >= 0 else None
+            if loop is not None:  # keep the first round of the loop
+                kept = text[: loop.start() + len(loop.group(1))].rstrip(" ,;")
+                if len(kept) > opening + lo:
+                    return kept + '"'
         return None
 
     return finish

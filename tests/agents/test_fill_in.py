@@ -65,6 +65,8 @@ def test_a_string_ends_at_the_first_sentence_only_when_asked() -> None:
     assert field.finish(' "Costs rise. Users') == ' "Costs rise."'
     assert field.finish(' "Capacity is 134.4 Mbps') is None  # a decimal point is no sentence end
     assert field.finish(' "Done."') == ' "Done."'  # closed by the model itself
+    # A loop is cut after its first round.
+    assert field.finish(' "Offer 100 Mbps, 100 Mbps, 100 Mbps, ') == ' "Offer 100 Mbps"'
     (free,) = [s for s in plan(OPERATOR) or [] if isinstance(s, Field)][1:]
     assert free.finish(' "Costs rise. Users') is None
 

@@ -27,6 +27,10 @@ from maestro.agents.replies import reply_model, reply_schema
 from maestro.agents.turn import AgentTurn, Unit, mediator_point, unit_fact
 
 UNIT_ORDER = ("extraction", "arbitral", "regulatory", "observability", "optimizer")
+GUIDANCE_NOTES = {
+    "soft": "When the optimizer recommends a value, you may deviate from it with a reason.",
+    "hard": "When the optimizer requires a value, propose exactly that value.",
+}
 
 
 def situation(turn: AgentTurn) -> tuple[str, str, str]:
@@ -109,6 +113,10 @@ def build_messages(turn: AgentTurn) -> list[dict[str, str]]:
             unit=topic.unit,
             personality=personality,
         )
+        # Said once in the fixed system text, not in the round's line: the small model
+        # copied "you may deviate with a reason" into its reasoning.
+        note = GUIDANCE_NOTES.get(str(spec.get("guidance", "soft")), "")
+        system += f"\n{note}" if note else ""
         user = render(
             "operator_round.txt", round=turn["round"], max_rounds=turn["max_rounds"], situation=text
         )

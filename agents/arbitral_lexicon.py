@@ -445,6 +445,9 @@ _ASK = (
     r"we'd like (?:the|to see|to know)|we would like (?:the|to see|to know))\b"
 )
 _WH = r"\b(?:what|how much|how many|where|which|who)\b"
+# A request, or a wh-question that really is one (it ends in "?"): "what B needs is less
+# than ours" is an argument.
+_ASKING = r"(?:" + _ASK + r"|" + _WH + r"(?=" + _S + r"*\?))"
 _PRIVATE = (
     r"\b(?:margins?|profits?|costs?|cost model|utility|weights|values?|valuation|willing to pay|"
     r"pays?|earns?|earning|income|energy|kwh|per (?:gigabyte|gb|subscriber|user)|revenues?|arpu|"
@@ -614,26 +617,15 @@ FAMILIES = (
         0.85,
         # an explicit request, or a question (it must end in "?": "what B needs is less than
         # ours" is an argument), about another operator's own figures, customers or intent
-        r"(?:"
-        + _ASK
-        + r"|"
-        + _WH
-        + r"(?="
-        + _S
-        + r"*\?))"
+        _ASKING
         + _S
         + r"{0,50}"
         + _OPERATOR
         + _S
         + r"{0,50}"
         + _PRIVATE
-        + r"|(?:"
-        + _ASK
         + r"|"
-        + _WH
-        + r"(?="
-        + _S
-        + r"*\?))"
+        + _ASKING
         + _S
         + r"{0,40}"
         + _PRIVATE

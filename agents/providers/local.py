@@ -408,9 +408,8 @@ class LocalChatModel(BaseChatModel):
     temperature: float = 0.2
     max_tokens: int = 256
     note: str = ""
-    field_by_field: bool = (
-        True  # write JSON replies field by field (see fill_in); False: one grammar
-    )
+    # Write JSON replies field by field (see fill_in); False: one grammar for the whole reply.
+    field_by_field: bool = True
     _model: LoadedModel = PrivateAttr()
 
     @property

@@ -85,6 +85,8 @@ FlagCode = Literal[
     "trust_penalty",
     "operator_excluded",
     "enforcement_refused",
+    "policy_adjusted_by_rule",
+    "policy_refused_by_rule",
 ]
 
 

@@ -71,7 +71,9 @@ class OrchestratorEnforcer:
         except OrchestratorApiError as exc:
             return {"lines": [f"Orchestrator unavailable: {exc.message}."], "facts": {}}
 
-    def network_intent(self, value: float) -> dict[str, Any]:
+    def network_intent(self, value: float, policy: Any = None) -> dict[str, Any]:
+        """The intent for `value`; with `policy` (a SlicePolicy checked under the slice rules,
+        graphs.slice_rules) the package carries that whole policy instead of one slice."""
         service: dict[str, Any] = {
             "package": RAN_PACKAGE,
             "resources": {"cpu": self.cpu, "memory": self.memory},
@@ -83,6 +85,10 @@ class OrchestratorEnforcer:
                 **self.extra,
             },
         }
+        if policy is not None:
+            from maestro.tools.orchestrator.ran_slice import encode_policy
+
+            service["params"]["policy"] = encode_policy(policy)
         if self.edge:
             service["edge"] = self.edge
         return {
@@ -91,7 +97,7 @@ class OrchestratorEnforcer:
             "services": {RAN_SERVICE: service},
         }
 
-    def enforce(self, value: float) -> dict[str, Any]:
+    def enforce(self, value: float, policy: Any = None) -> dict[str, Any]:
         started = time.monotonic()
         record: dict[str, Any] = {
             "path": "orchestrator",
@@ -102,7 +108,7 @@ class OrchestratorEnforcer:
             "admitted": False,
         }
         try:
-            result = self.client.apply(self.network_intent(value))
+            result = self.client.apply(self.network_intent(value, policy))
         except OrchestratorApiError as exc:
             record["message"] = f"not admitted (HTTP {exc.status}): {exc.message}"
             record["seconds"] = round(time.monotonic() - started, 3)

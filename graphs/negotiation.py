@@ -53,6 +53,7 @@ from maestro.graphs.network import enforce_agreement, observe_round
 from maestro.graphs.outbox import outgoing
 from maestro.graphs.pipeline import build_agent_pipeline
 from maestro.graphs.scenario import Scenario
+from maestro.graphs.slice_rules import rule_flags
 
 UnitFactory = Callable[[], Sequence[Unit]]
 # Decision sources that mean no agent decided: validation's fallbacks (see agents.validation).
@@ -429,11 +430,13 @@ def build_negotiation_graph(
         done = enforce_agreement(link, float(update["consensus"]))
         _emit({"event": "enforced", **done})
         record["enforcement"] = done
+        ruled = rule_flags(done, round_)  # the slice rules adjusted or refused the policy
         if not done.get("admitted") and round_ < ctx.scenario.rounds:
             from maestro.agents.orchestrator_tools import refusal_round
 
-            return refusal_round(done, ops, round_)
-        return {**update, "enforcement": done}
+            back = refusal_round(done, ops, round_)
+            return {**back, "flags": back["flags"] + ruled}
+        return {**update, "enforcement": done, "flags": update.get("flags", []) + ruled}
 
     def finish(state: NegotiationState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx = runtime.context
@@ -460,6 +463,7 @@ def build_negotiation_graph(
                     "requested_mbps": state.get("consensus"),
                 }
             _emit({"event": "enforced", **update["enforcement"]})
+            update["flags"] = rule_flags(update["enforcement"], state.get("round", 1))
         return _finished(state, update)
 
     def _finished(state: NegotiationState, update: dict[str, Any]) -> dict[str, Any]:

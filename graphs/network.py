@@ -190,6 +190,10 @@ def observe_round(link: NetworkLink, scenario: Scenario, round_: int) -> dict[st
 def enforce_agreement(link: NetworkLink, value: float) -> dict[str, Any]:
     """Apply the agreed value as a slice policy; report what the cell did with it."""
     if link.orchestrator is not None:  # a network intent through the domain manager
+        if link.rules is not None:  # checked under the same rules before it is submitted
+            from maestro.graphs.slice_rules import enforce_via_orchestrator
+
+            return enforce_via_orchestrator(link.orchestrator, value, link.rules)
         return dict(link.orchestrator.enforce(value))
     if link.rules is not None:  # the slice-policy rules are checked before anything is sent
         from maestro.graphs.slice_rules import enforce_under_rules

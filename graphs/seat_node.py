@@ -108,11 +108,19 @@ def prices_at(scenario: Any, point: float) -> dict[str, float]:
 
 
 def planned_policy(ctx: RunContext, agreed: float) -> dict[str, Any]:
-    """The slice policy enforcing `agreed` would apply to the cell now (nothing applied)."""
+    """The slice policy enforcing `agreed` would apply to the cell now (nothing applied).
+
+    With a `regulation:` section this is the policy after the slice-policy rules, as
+    enforcement will send it: adjusted (each change citing its rule) or refused (`policy`
+    None, `refused` saying which rule), on the cell the agreement lands on."""
     from maestro.tools.ran import policy_for_throughput
 
     if ctx.network is None:
         return {"requested_mbps": agreed}
+    if ctx.network.rules is not None:
+        from maestro.graphs.slice_rules import planned_review
+
+        return planned_review(ctx.network, agreed)
     try:
         cell = ctx.network.driver.cell_state()
         policy = policy_for_throughput(cell.cell, cell.cqi, {SLA_SLICE: agreed})
@@ -399,12 +407,18 @@ class SeatNode:
         """None to go ahead; the enforcement record of a refusal otherwise."""
         if not getattr(context, "approve_enforcement", False):
             return None
+        from maestro.graphs.slice_rules import review_note
+
+        plan = planned_policy(context, agreed)
+        note = review_note(plan)  # the rules' change or refusal, in the question itself
         payload: dict[str, Any] = {
             "kind": "enforcement",
             "agreed": agreed,
             "unit": context.scenario.topic.unit,
-            "plan": planned_policy(context, agreed),
-            "question": f"Enforce {agreed:.4g} {context.scenario.topic.unit} on the cell? /approve or /reject",
+            "plan": plan,
+            "question": f"Enforce {agreed:.4g} {context.scenario.topic.unit} on the cell? "
+            + (f"{note} " if note else "")
+            + "/approve or /reject",
         }
         _emit({"event": "seat_prompt", **payload})
         while True:  # each unreadable answer is asked again (one interrupt per answer)

@@ -7,11 +7,18 @@ policy is checked against the `sum_at_most` and `min_share` rules of the corpus.
 that breaks one is moved inside them under `enforce: true` (the priority slices keep their
 share, the others' minimum ratios are scaled down; the record cites each change's rule) and
 refused under `enforce: false`: the cell is not touched, and the record says which rule.
+
+The same plan serves every path: the network operator's review before approval
+(`planned_review`), enforcement on the driver (`enforce_under_rules`) and enforcement
+through the orchestrator (`enforce_via_orchestrator`: a refused policy is never submitted,
+an adjusted one is what the RAN CNF's package carries). `rule_flags` turns an adjusted or
+refused policy into run-level flags citing each document and clause.
 """
 
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 from maestro.graphs.network import SLA_SLICE
@@ -153,4 +160,134 @@ def enforce_under_rules(driver: RanDriver, value: float, rules: PolicyRules) -> 
     }
 
 
-__all__ = ["PolicyRules", "enforce_under_rules", "plan_under_rules", "planned_rows"]
+def target_cell(link: Any) -> CellState:
+    """The cell a policy lands on: the orchestrator's RAN CNF, which starts a fresh cell from
+    its package parameters (so nothing but the policy it is given), or the driver's cell."""
+    enforcer = getattr(link, "orchestrator", None)
+    if enforcer is not None:
+        from maestro.tools.orchestrator.ran_slice import cnf_cell_state
+
+        return cnf_cell_state(cqi=enforcer.cqi, seed=enforcer.seed)
+    state: CellState = link.driver.cell_state()
+    return state
+
+
+def planned_review(link: Any, value: float) -> dict[str, Any]:
+    """What enforcing `value` over `link` would send, checked under the link's rules and
+    nothing applied: what a seat's review shows before the network operator approves."""
+    review: dict[str, Any] = {"requested_mbps": value, "slice": SLA_SLICE}
+    try:
+        check_demand(SLA_SLICE, value)
+        state = target_cell(link)
+        plan = plan_under_rules(state, value, link.rules)
+    except InfeasibleRequest as exc:
+        return review | {"problem": f"infeasible: {exc.reason}"}
+    except Exception as exc:  # the review must not crash the session: it says the problem
+        return review | {"problem": " ".join(str(exc).split())[:300]}
+    policy = plan["policy"]
+    review |= {
+        "cqi": state.cqi,
+        "policy": None if policy is None else policy.model_dump(mode="json", by_alias=True),
+        "regulation": plan["regulation"],
+    }
+    if policy is None:
+        review |= {"refused": plan["refused"], "planned": plan["rows"]}
+    return review
+
+
+def review_note(review: dict[str, Any]) -> str:
+    """One sentence for the approval question when the rules change or refuse the policy."""
+    regulation = review.get("regulation") or {}
+    if regulation.get("action") == "adjusted":
+        return "The rules adjust the policy: " + "; ".join(
+            f"{c['change']} ({c['document']}: {c['source']})" for c in regulation["adjustments"]
+        )
+    if regulation.get("action") == "refused":
+        return (
+            f"The rules refuse this policy ({review.get('refused', '')}); approving sends nothing."
+        )
+    return ""
+
+
+def enforce_via_orchestrator(enforcer: Any, value: float, rules: PolicyRules) -> dict[str, Any]:
+    """The orchestrator path under the same rules: the policy is planned on the CNF's cell
+    and checked; refused, nothing is submitted (no intent, no commit); otherwise the checked
+    policy goes into the network intent, so the cell runs exactly what was checked."""
+    record: dict[str, Any] = {
+        "path": "orchestrator",
+        "intent": enforcer.intent,
+        "requested_mbps": value,
+        "applied": False,
+        "ok": False,
+        "admitted": False,
+    }
+    try:
+        check_demand(SLA_SLICE, value)
+        state = target_cell(SimpleNamespace(orchestrator=enforcer))
+        plan = plan_under_rules(state, value, rules)
+    except InfeasibleRequest as exc:
+        return record | {"message": f"infeasible: {exc.reason}"}
+    except ValueError as exc:
+        return record | {"message": " ".join(str(exc).split())[:300]}
+    regulation, policy = plan["regulation"], plan["policy"]
+    if policy is None:  # refused by the rules: the domain manager never sees it
+        return record | {
+            "message": plan["refused"],
+            "planned": plan["rows"],
+            "regulation": regulation,
+        }
+    done = dict(enforcer.enforce(value, policy=policy))
+    done["regulation"] = regulation
+    if regulation["action"] == "adjusted":
+        done["message"] = f"{done.get('message', '')}; adjusted by the rules: " + "; ".join(
+            f"{c['change']} ({c['document']}: {c['source']})" for c in regulation["adjustments"]
+        )
+    sla = policy.get(SLA_SLICE)
+    if sla is not None:  # what the policy guarantees, which an adjustment may have cut
+        done["guaranteed_mbps"] = round(mbps_at_ratio(state.cell, state.cqi, sla.min_ratio), 3)
+    return done
+
+
+FLAG_CODES = {"adjusted": "policy_adjusted_by_rule", "refused": "policy_refused_by_rule"}
+
+
+def rule_flags(record: dict[str, Any] | None, round_: int) -> list[dict[str, Any]]:
+    """Run-level flags for an enforcement the rules adjusted or refused: one per document
+    and clause, saying what it changed or why it refused (empty otherwise)."""
+    from maestro.agents.domain import flag_record
+
+    regulation = (record or {}).get("regulation") or {}
+    code = FLAG_CODES.get(regulation.get("action", ""))
+    if code is None:
+        return []
+    items = (
+        [(c["document"], c["source"], c["change"]) for c in regulation.get("adjustments", [])]
+        if code == "policy_adjusted_by_rule"
+        else [(v["document"], v["source"], v["message"]) for v in regulation.get("violations", [])]
+    )
+    cited: dict[tuple[str, str], list[str]] = {}
+    for document, source, what in items:
+        cited.setdefault((document, source), []).append(what)
+    if not cited:  # refused without a rule to cite (a policy TS 28.541 itself forbids)
+        return [flag_record(code, "enforcement", round_, str((record or {}).get("message", "")))]
+    verb = "adjusted" if code == "policy_adjusted_by_rule" else "refused"
+    return [
+        flag_record(
+            code, "enforcement", round_, f"{document} ({source}): {verb}: {'; '.join(whats)}"
+        )
+        for (document, source), whats in cited.items()
+    ]
+
+
+__all__ = [
+    "FLAG_CODES",
+    "PolicyRules",
+    "enforce_under_rules",
+    "enforce_via_orchestrator",
+    "plan_under_rules",
+    "planned_review",
+    "planned_rows",
+    "review_note",
+    "rule_flags",
+    "target_cell",
+]

@@ -148,6 +148,11 @@ def _summary(result: NegotiationResult) -> None:
                 else ""
             ),
         )
+    ruled = [f for f in result.flags if str(f.get("code", "")).startswith("policy_")]
+    if ruled:  # the slice rules changed or refused the policy: say which, citing each
+        table.add_row(
+            "slice rules", escape("; ".join(f"{f['code']}: {f['message']}" for f in ruled))
+        )
     table.add_row("flags", str(len(result.flags)))
     table.add_row("model", escape(result.model))
     t = result.timings

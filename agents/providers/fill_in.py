@@ -27,6 +27,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from . import top_first
+
 # A JSON string's characters, escapes included (the same rule llama.cpp's schema converter uses).
 _CHAR_RULE = r'char ::= [^"\\\x7F\x00-\x1F] | [\\] (["\\bfnrt] | "u" [0-9a-fA-F]{4})'
 _NUMBER = r'"-"? ([0-9] | [1-9] [0-9]{0,8}) ("." [0-9]{1,4})?'
@@ -235,6 +239,7 @@ def fill(
     sample: dict[str, Any],
     max_tokens: int,
     prefill: AbstractContextManager[Any] | None = None,
+    seed: int | None = None,
 ) -> FillResult:
     """Run the plan on `llama` (a `llama_cpp.Llama`); `grammar` makes a LlamaGrammar.
 
@@ -242,6 +247,7 @@ def fill(
     caller uses it to give the prompt every core while other agents only decode."""
     tokens = list(prompt_tokens)
     text, generated, forced = "", 0, 0
+    draws = None if seed is None else np.random.default_rng(seed)  # one stream per reply
     for step in steps:
         if isinstance(step, Literal):
             ids = llama.tokenize(step.text.encode("utf-8"), add_bos=False, special=False)
@@ -250,7 +256,9 @@ def fill(
             text += step.text
             continue
         budget = min(step.max_tokens, max_tokens - generated)
-        value, ids = _field(llama, tokens, step, grammar(step.grammar), sample, budget, prefill)
+        value, ids = _field(
+            llama, tokens, step, grammar(step.grammar), sample, budget, prefill, draws
+        )
         prefill = None
         generated += len(ids)
         final = step.finish(value)
@@ -288,7 +296,10 @@ def _field(
     sample: dict[str, Any],
     budget: int,
     prefill: AbstractContextManager[Any] | None,
+    draws: np.random.Generator | None,
 ) -> tuple[str, list[int]]:
+    if top_first.supported(llama):
+        return _field_top_first(llama, tokens, step, grammar, sample, budget, prefill, draws)
     value, ids = "", []
     stream: Generator[int, Any, None] = llama.generate(tokens, grammar=grammar, **sample)
     eos = llama.token_eos()
@@ -303,6 +314,39 @@ def _field(
         if step.finish(value) is not None:
             break
     stream.close()
+    return value, ids
+
+
+def _field_top_first(
+    llama: Any,
+    tokens: list[int],
+    step: Field,
+    grammar: Any,
+    sample: dict[str, Any],
+    budget: int,
+    prefill: AbstractContextManager[Any] | None,
+    draws: np.random.Generator | None,
+) -> tuple[str, list[int]]:
+    """`_field` with the grammar checked on the top candidates first (see top_first)."""
+    value, ids = "", []
+    eos = llama.token_eos()
+    sampler = top_first.TopFirstSampler(llama, grammar, draws=draws, **sample)
+    try:
+        with prefill or contextlib.nullcontext():
+            top_first.evaluate_from_cache(llama, tokens)
+        while budget > 0:
+            token = sampler.sample(top_first.last_logits(llama))
+            if token == eos:
+                break
+            sampler.accept(token)
+            ids.append(token)
+            budget -= 1
+            value = _decode(llama, ids)
+            if step.finish(value) is not None or budget <= 0:
+                break
+            llama.eval([token])
+    finally:
+        sampler.close()
     return value, ids
 
 

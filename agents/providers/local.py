@@ -526,7 +526,9 @@ class LocalChatModel(BaseChatModel):
         sample = {"temp": params["temperature"], "top_k": 40, "top_p": 0.95, "min_p": 0.05}
         budget = min(params["max_tokens"], room)
         prefill = self._model.prefill(llama)
-        out = fill_in.fill(llama, prompt_ids, steps, _grammar, sample, budget, prefill)
+        out = fill_in.fill(
+            llama, prompt_ids, steps, _grammar, sample, budget, prefill, params["seed"]
+        )
         result = {
             "choices": [
                 {

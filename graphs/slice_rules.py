@@ -199,13 +199,14 @@ def review_note(review: dict[str, Any]) -> str:
     """One sentence for the approval question when the rules change or refuse the policy."""
     regulation = review.get("regulation") or {}
     if regulation.get("action") == "adjusted":
-        return "The rules adjust the policy: " + "; ".join(
+        changes = "; ".join(
             f"{c['change']} ({c['document']}: {c['source']})" for c in regulation["adjustments"]
         )
+        return f"The rules adjust the policy: {changes}."
     if regulation.get("action") == "refused":
-        return (
-            f"The rules refuse this policy ({review.get('refused', '')}); approving sends nothing."
-        )
+        broken = "; ".join(v["message"] for v in regulation.get("violations") or [])
+        reason = broken or str(review.get("refused", ""))
+        return f"The rules refuse this policy, so approving sends nothing: {reason}."
     return ""
 
 
@@ -266,8 +267,10 @@ def rule_flags(record: dict[str, Any] | None, round_: int) -> list[dict[str, Any
         else [(v["document"], v["source"], v["message"]) for v in regulation.get("violations", [])]
     )
     cited: dict[tuple[str, str], list[str]] = {}
-    for document, source, what in items:
-        cited.setdefault((document, source), []).append(what)
+    for document, source, what in items:  # the citation leads the flag: not again at the end
+        cited.setdefault((document, source), []).append(
+            what.removesuffix(f" ({document}: {source})")
+        )
     if not cited:  # refused without a rule to cite (a policy TS 28.541 itself forbids)
         return [flag_record(code, "enforcement", round_, str((record or {}).get("message", "")))]
     verb = "adjusted" if code == "policy_adjusted_by_rule" else "refused"

@@ -121,8 +121,8 @@ def show_prompt(prompt: dict[str, Any]) -> None:
         ]
         if plan.get("problem"):
             lines.append(f"problem: {plan['problem']}")
-        if plan.get("refused"):  # the slice rules refuse it: nothing would be sent
-            lines.append(plan["refused"])
+        if plan.get("refused"):  # the question below says which rule
+            lines.append("none: the slice rules refuse this policy")
         body = "\n".join(lines) or "no network policy (no cell in this scenario)"
         console.print(Panel(escape(body), title="policy to be applied", expand=False))
     if prompt.get("problem"):

@@ -5,7 +5,10 @@ Prints, over RUNS runs each (default 5):
     llama.cpp: the default (an object per agent, overlapping turns in parallel on one core
     each), `serial` (an object per agent, one call at a time on every core:
     MAESTRO_THREADS=<cores>) and `shared` (one KV cache for every agent, one call at a time:
-    MAESTRO_CONTEXTS=1 MAESTRO_THREADS=<cores>, the old behaviour). For each: median, min and
+    MAESTRO_CONTEXTS=1 MAESTRO_THREADS=<cores>, the old behaviour), `grammar` (whole-reply
+    grammar, MAESTRO_FIELD_BY_FIELD=0) and `vocab` (field by field, each token checked
+    against the grammar over the whole vocabulary, as llama-cpp-python's sampler chain
+    does, instead of top-k candidates first). For each: median, min and
     max wall time, LLM calls, prompt tokens sent, tokens llama.cpp evaluated and reused, tokens
     generated, and the seconds spent evaluating prompts and generating (summed over calls,
     which overlap in the parallel mode);
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import maestro
-from maestro.agents.providers import clear_model_cache, local
+from maestro.agents.providers import clear_model_cache, local, top_first
 from maestro.graphs.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "two-operators.yaml"
@@ -37,6 +40,7 @@ MODES = {
     "serial": {"MAESTRO_THREADS": CORES},
     "shared": {"MAESTRO_CONTEXTS": "1", "MAESTRO_THREADS": CORES},
     "grammar": {"MAESTRO_FIELD_BY_FIELD": "0"},
+    "vocab": {},  # field by field, but each field's grammar checked over the whole vocabulary
 }
 COUNTERS = ("calls", "prompt_tokens", "evaluated_tokens", "generated_tokens", "forced_tokens")
 SECONDS = ("prompt_eval_s", "generation_s")
@@ -68,6 +72,9 @@ def embedded_two_operators(runs: int, mode: str) -> None:
     saved = {var: os.environ.get(var) for var in MODES[mode]}
     os.environ.update(MODES[mode])
     clear_model_cache()
+    checks_top_first = top_first.supported
+    if mode == "vocab":  # llama-cpp-python's own sampling loop, grammar first in the chain
+        top_first.supported = lambda llama: False
     try:
         maestro.negotiate(EXAMPLE)  # warm-up: loads the model, as a long-lived process would
         walls, rounds, agreed, per_run = [], [], 0, []
@@ -80,6 +87,7 @@ def embedded_two_operators(runs: int, mode: str) -> None:
             rounds.append(len(result.rounds))
             agreed += result.agreed
     finally:
+        top_first.supported = checks_top_first
         for var, value in saved.items():
             if value is None:
                 os.environ.pop(var, None)

@@ -50,11 +50,12 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from maestro.agents.providers import fill_in
+from maestro.agents.providers import fill_in, prefix_store
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
 from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
 from maestro.agents.providers.options import ModelOptions
 
+log = logging.getLogger(__name__)
 LLAMA_PIP = "pip install llama-cpp-python"
 CORES = os.cpu_count() or 1
 
@@ -74,6 +75,7 @@ class CallStats:
     generated_tokens: int = 0
     generation_s: float = 0.0  # decoding and sampling, grammar included
     forced_tokens: int = 0  # JSON literals evaluated in batches, not generated (see fill_in)
+    restored_tokens: int = 0  # prompt tokens loaded from the prefix store, not evaluated
     contexts_loaded: int = 0
     handovers: int = 0  # an agent took over another's object (capacity reached)
 
@@ -115,6 +117,12 @@ class LoadedModel:
 
     def __post_init__(self) -> None:
         self._compute = threading.Semaphore(max(1, CORES // (self.options.n_threads or 1)))
+        self.prefixes: prefix_store.PrefixStore | None = None
+        if self.options.prefix_store_mb > 0 and self.spec.path.is_file():
+            key = prefix_store.model_key(self.spec.path, self.options.n_ctx, self.options.n_batch)
+            self.prefixes = prefix_store.PrefixStore(
+                prefix_store.default_folder(), key, self.options.prefix_store_mb << 20
+            )
 
     def load(self) -> Any:
         """A fresh llama.cpp object on this file."""
@@ -208,10 +216,18 @@ class LoadedModel:
             llama_cpp.llama_set_n_threads(ctx, fixed or 1, batch or share)
 
     def record(
-        self, prompt: int, evaluated: int, prompt_s: float, gen: int, gen_s: float, forced: int
+        self,
+        prompt: int,
+        evaluated: int,
+        prompt_s: float,
+        gen: int,
+        gen_s: float,
+        forced: int,
+        restored: int = 0,
     ) -> None:
         with self.lock:
             self.stats.forced_tokens += forced
+            self.stats.restored_tokens += restored
             self.stats.calls += 1
             self.stats.prompt_tokens += prompt
             self.stats.evaluated_tokens += evaluated
@@ -482,6 +498,7 @@ class LocalChatModel(BaseChatModel):
         usage = result.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens", 0))
         completion_tokens = int(usage.get("completion_tokens", 0))
+        restored = int(result.get("restored_tokens", 0))
         entry.record(
             prompt_tokens,
             perf["evaluated_tokens"],
@@ -489,6 +506,7 @@ class LocalChatModel(BaseChatModel):
             completion_tokens,
             max(compute_s - perf["prompt_eval_s"], 0.0),
             forced,
+            restored,
         )
         message = AIMessage(
             content=choice["message"].get("content") or "",
@@ -505,6 +523,7 @@ class LocalChatModel(BaseChatModel):
                 "reused_tokens": prompt_tokens + forced - perf["evaluated_tokens"],
                 "prompt_eval_s": perf["prompt_eval_s"],
                 "forced_tokens": forced,
+                "restored_tokens": restored,
             },
         )
         return ChatResult(
@@ -526,9 +545,15 @@ class LocalChatModel(BaseChatModel):
         sample = {"temp": params["temperature"], "top_k": 40, "top_p": 0.95, "min_p": 0.05}
         budget = min(params["max_tokens"], room)
         prefill = self._model.prefill(llama)
+        store = self._model.prefixes
+        cached = prefix_store.shared_prefix(llama.input_ids[: llama.n_tokens], prompt_ids)
+        restored = _restore(store, llama, prompt_ids)
         out = fill_in.fill(
             llama, prompt_ids, steps, _grammar, sample, budget, prefill, params["seed"]
         )
+        fresh = len(prompt_ids) - max(cached, restored)
+        if store is not None and cached < len(prompt_ids) // 2 and fresh >= prefix_store.MIN_SAVE:
+            _save(store, llama)  # an agent's first turn in this process: keep it for the next
         result = {
             "choices": [
                 {
@@ -537,8 +562,26 @@ class LocalChatModel(BaseChatModel):
                 }
             ],
             "usage": {"prompt_tokens": len(prompt_ids), "completion_tokens": out.generated_tokens},
+            "restored_tokens": restored,
         }
         return result, out.forced_tokens
+
+
+def _restore(store: prefix_store.PrefixStore | None, llama: Any, prompt_ids: list[int]) -> int:
+    if store is None or not fill_in.top_first.supported(llama):
+        return 0
+    try:
+        return store.restore(llama, prompt_ids)
+    except OSError as exc:  # a cache, never a reason to fail a call
+        log.warning("prefix store unreadable (%s); evaluating the prompt", exc)
+        return 0
+
+
+def _save(store: prefix_store.PrefixStore, llama: Any) -> None:
+    try:
+        store.save(llama)
+    except OSError as exc:
+        log.warning("prefix store not written (%s)", exc)
 
 
 def _native_context(llama: Any) -> Any:

@@ -35,6 +35,8 @@ class ModelOptions(BaseModel):
     # llama.cpp contexts per loaded model, one per agent (1 = all agents share one KV cache)
     contexts_per_model: int = Field(12, ge=1, le=64)
     prompt_cache_mb: int = Field(0, ge=0)  # LlamaRAMCache of KV states; 0 disables
+    # Evaluated prompt prefixes kept on disk between processes (see providers.prefix_store)
+    prefix_store_mb: int = Field(256, ge=0, le=65536)  # 0 disables
     # JSON replies on llama.cpp written field by field, literals evaluated in batches (see
     # providers.fill_in); False decodes the whole reply under one grammar.
     field_by_field: bool = True
@@ -65,6 +67,7 @@ class EnvSettings(BaseSettings):
     n_ctx: int | None = _env("MAESTRO_N_CTX")
     n_threads: int | None = _env("MAESTRO_THREADS")
     prompt_cache_mb: int | None = _env("MAESTRO_PROMPT_CACHE_MB")
+    prefix_store_mb: int | None = _env("MAESTRO_PREFIX_STORE_MB")
     contexts_per_model: int | None = _env("MAESTRO_CONTEXTS")
     field_by_field: bool | None = _env("MAESTRO_FIELD_BY_FIELD")
     timeout_s: float | None = _env("MAESTRO_TIMEOUT")

@@ -151,6 +151,7 @@ def test_optimize_reports_divergence(tmp_path: Path, capsys: pytest.CaptureFixtu
         ("MAESTRO_TIMEOUT", "soon", "valid number"),
         ("MAESTRO_CONTEXTS", "99", "less than or equal to 64"),
         ("MAESTRO_OPENAI_STRUCTURED", "xml", "json_schema"),
+        ("MAESTRO_PREFIX_STORE_MB", "-1", "greater than or equal to 0"),
     ],
 )
 def test_a_bad_setting_names_its_variable(

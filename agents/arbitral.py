@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from maestro.agents.arbitral_learned import Labelled, LinearModel, learned_proba, shipped_model
 from maestro.agents.arbitral_rules import (
+    BAD_INPUT_FLAGS,
     CATEGORIES,
     DECIDE,
     EVIDENCE_MAX,
@@ -53,13 +54,19 @@ from maestro.agents.trust import (
 
 CONTAIN_LIMIT = 400  # characters of another agent's text shown in a prompt
 CLASSIFY_LIMIT = 1200  # characters of the message the classifier reads
-# The learned stage condemns at this probability of "malicious". Leave-one-file-out CV,
-# pooled over the six files: at 0.5 precision 0.84, F1 0.90, one firm bargaining message in
-# five condemned; at 0.7 0.91 / 0.92 / one in ten; at 0.8 0.96 / 0.94 / one in thirty.
-LEARNED_DECIDE = 0.8
+# The learned stage condemns at this probability of "malicious": chosen by leave-one-file-out
+# cross-validation over the eight shipped files as the lowest threshold whose precision,
+# both macro-averaged over the files and pooled, is 0.92 or more (at 0.7: 0.94 and 0.93,
+# recall 0.97 and 0.95, one firm bargaining message in 25 condemned; at 0.65 pooled precision
+# falls to 0.91 and twice as many firm messages are condemned). `python -m
+# maestro.evals.arbitral --cross-validate` prints the table.
+LEARNED_DECIDE = 0.7
+# A rules' lean (a score of at least DECIDE, short of settling) stands when the learned stage
+# gives the message at least this probability: two readers half-sure of the same offence.
+RULES_CONFIRM = 0.3
 # Where the learned stage is unsure enough for a configured LLM to read the message: where
 # a confident classifier, averaged with it, can move the verdict across LEARNED_DECIDE.
-LLM_BAND = (0.6, 0.95)
+LLM_BAND = (0.4, 0.9)
 _LABELS = {
     "injection": "instruction-like text",
     "deception": "contradicted claim",
@@ -237,17 +244,22 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def learned_stage(rules: RuleAssessment, linear: LinearModel | None = None) -> Verdict:
+def learned_stage(
+    rules: RuleAssessment, linear: LinearModel | None = None, decide: float = LEARNED_DECIDE
+) -> Verdict:
     """The learned stage's verdict on the text the rules read (`linear`: another model than
-    the shipped one, e.g. one cross-validation fold's). Its evidence is the rules' quote
-    when they lean the same way, else the sentence the model finds most telling."""
+    the shipped one, e.g. one cross-validation fold's; `decide`: its threshold). A rules'
+    lean it gives at least RULES_CONFIRM stands, in the rules' category. Its evidence is the
+    rules' quote when they lean the same way, else the sentence the model finds most telling."""
     proba = learned_proba(rules.text, linear)
     if rules.checked and rules.scores.get("deception", 0.0) < DECIDE:
         # The model cannot see the facts: a claim they check and do not contradict is honest.
         proba = proba | {"none": proba["none"] + proba["deception"], "deception": 0.0}
     p = 1.0 - proba["none"]
     category = max(CATEGORIES, key=lambda c: proba[c])
-    malicious = p >= LEARNED_DECIDE
+    malicious, sure = p >= decide, p
+    if not malicious and rules.score >= DECIDE and p >= RULES_CONFIRM:
+        malicious, category, sure = True, rules.suspect_category, rules.score
     features = dict(rules.verdict.features)
     features["learned_p_malicious"] = round(p, 3)
     features[f"learned_{category}"] = round(proba[category], 3)  # its strongest category
@@ -263,7 +275,7 @@ def learned_stage(rules: RuleAssessment, linear: LinearModel | None = None) -> V
     return Verdict(
         malicious=malicious,
         category=category if malicious else "none",
-        confidence=round(p if malicious else 1.0 - p, 3),
+        confidence=round(sure if malicious else 1.0 - p, 3),
         evidence=evidence[:EVIDENCE_MAX],
         stage="learned",
         features=features,
@@ -273,17 +285,22 @@ def learned_stage(rules: RuleAssessment, linear: LinearModel | None = None) -> V
 
 
 def deterministic(
-    rules: RuleAssessment, learned: bool = True, linear: LinearModel | None = None
+    rules: RuleAssessment,
+    learned: bool = True,
+    linear: LinearModel | None = None,
+    decide: float = LEARNED_DECIDE,
 ) -> tuple[Verdict, bool]:
     """The verdict without an LLM, and whether an LLM should still read the message: the
-    rules settle bad input and clear offences, the learned stage the rest."""
-    if rules.bad_input:
+    rules settle bad input and clear offences, the learned stage the rest. Text in another
+    language is bad input for the LLM only: the learned stage reads it (its glosses carry
+    the English notions), the LLM never does."""
+    if set(rules.verdict.flags) & (BAD_INPUT_FLAGS - {"text_not_english"}):
         return rules.verdict, False
     if not learned or rules.score >= SETTLE_MALICIOUS:
-        return rules.verdict, not rules.settled
-    verdict = learned_stage(rules, linear)
+        return rules.verdict, not rules.settled and not rules.bad_input
+    verdict = learned_stage(rules, linear, decide)
     p = float(verdict.features["learned_p_malicious"])
-    return verdict, LLM_BAND[0] <= p < LLM_BAND[1]
+    return verdict, not rules.bad_input and LLM_BAND[0] <= p < LLM_BAND[1]
 
 
 def judge(
@@ -294,13 +311,14 @@ def judge(
     rules_only: bool = False,
     learned: bool = True,
     linear: LinearModel | None = None,
+    decide: float = LEARNED_DECIDE,
 ) -> Verdict:
     """Rules, then the learned stage, then the LLM (a chat model or a model id) only where
     the deterministic stages are unsure and the input is fit for it."""
     rules = assess(text, observations, history)
     if rules_only:
         return rules.verdict
-    verdict, open_ = deterministic(rules, learned, linear)
+    verdict, open_ = deterministic(rules, learned, linear, decide)
     if model is None or not open_:
         return verdict
     chat = _model_by_id(model) if isinstance(model, str) else model
@@ -309,11 +327,11 @@ def judge(
     if llm.stage != "llm":  # the classifier failed: the deterministic verdict, flagged
         return verdict.model_copy(update={"flags": llm.flags})
     if verdict.stage == "learned":
-        return combine_learned(verdict, llm)
+        return combine_learned(verdict, llm, decide)
     return combine(rules, llm)
 
 
-def combine_learned(learned: Verdict, llm: Verdict) -> Verdict:
+def combine_learned(learned: Verdict, llm: Verdict, decide: float = LEARNED_DECIDE) -> Verdict:
     """The learned stage's and the classifier's probabilities count equally, against the
     learned stage's threshold. The category stays the learned stage's (cross-validated
     right nine times in ten; a small model tends to call everything a threat), the evidence
@@ -321,9 +339,9 @@ def combine_learned(learned: Verdict, llm: Verdict) -> Verdict:
     p_learned = float(learned.features["learned_p_malicious"])
     p_llm = llm.confidence if llm.malicious else 1.0 - llm.confidence
     p = (p_learned + p_llm) / 2
-    malicious = p >= LEARNED_DECIDE
+    malicious = p >= decide
     leaning = [c for c in CATEGORIES if f"learned_{c}" in learned.features]
-    category = leaning[0] if leaning else llm.category
+    category = learned.category if learned.malicious else (leaning[0] if leaning else llm.category)
     same = llm.malicious and llm.category == category and llm.evidence
     evidence = (llm.evidence if same else learned.evidence) if malicious else ""
     spans = [*llm.spans] if same else [*learned.spans]

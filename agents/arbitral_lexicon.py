@@ -264,8 +264,9 @@ PRIVACY = (
         "asks_private_data",
         "privacy",
         0.85,
-        # "we cannot share our customer list" refuses, it does not ask
-        r"(?<!not )(?<!cannot )(?<!can't )(?<!won't )(?<!never )"
+        # "we cannot share our customer list" (or "we'd prefer not to disclose ...") refuses,
+        # it does not ask
+        r"(?<!not )(?<!cannot )(?<!can't )(?<!won't )(?<!never )(?<!not to )(?<!n't )(?<!refuse to )"
         r"\b(?:share|reveal|disclose|tell|send|give|show|provide|forward|leak|paste|print|repeat|"
         r"list|hand over|pass on|let us see|quote|what (?:is|are|was|were)|what's)\b"
         + _S

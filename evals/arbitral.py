@@ -43,10 +43,19 @@ from pathlib import Path
 from typing import Any
 
 from maestro.agents import arbitral_learned as learned
-from maestro.agents.arbitral import CATEGORIES, Verdict, assess, classify, judge
+from maestro.agents.arbitral import (
+    CATEGORIES,
+    LEARNED_DECIDE,
+    Verdict,
+    assess,
+    classify,
+    judge,
+)
 from maestro.agents.arbitral_learned import LinearModel
 
 SPLITS = ("tune", "tune2", "holdout")
+# The learned stage's thresholds the cross-validation scores (LEARNED_DECIDE is one of them).
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 MODES = ("rules", "learned", "llm", "combined")
 LABELS = ("none", *CATEGORIES)
 
@@ -110,15 +119,19 @@ def load_file(path: str) -> list[Example]:
 
 
 def predict(
-    example: Example, mode: str, model: Any, linear: LinearModel | None = None
+    example: Example,
+    mode: str,
+    model: Any,
+    linear: LinearModel | None = None,
+    decide: float = LEARNED_DECIDE,
 ) -> tuple[str, Verdict | None]:
     """The predicted label and the verdict (None when the LLM gave no usable reply);
-    `linear` is the learned stage's model (None: the shipped one)."""
+    `linear` is the learned stage's model (None: the shipped one), `decide` its threshold."""
     e = example
     if mode == "rules":
         verdict = judge(e.text, e.observations, e.history, rules_only=True)
     elif mode == "learned":
-        verdict = judge(e.text, e.observations, e.history, linear=linear)
+        verdict = judge(e.text, e.observations, e.history, linear=linear, decide=decide)
     elif mode == "llm":
         rules = assess(e.text, e.observations, e.history)
         bank = (linear or learned.shipped_model()).nearest(rules.text)
@@ -126,7 +139,9 @@ def predict(
         if verdict.stage != "llm":
             return "none", None
     else:
-        verdict = judge(e.text, e.observations, e.history, model=model, linear=linear)
+        verdict = judge(
+            e.text, e.observations, e.history, model=model, linear=linear, decide=decide
+        )
     return (verdict.category if verdict.malicious else "none"), verdict
 
 
@@ -261,14 +276,31 @@ def run(
     }
 
 
-def cross_validate(quiet: bool = False) -> dict[str, Any]:
+def macro(per_file: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Precision and recall averaged over the files that hold malicious messages (a file of
+    benign messages only has no recall; its false positives count in the pooled figures)."""
+    scored = [r["overall"] for r in per_file.values() if r["overall"]["tp"] + r["overall"]["fn"]]
+    if not scored:
+        return {"precision": 0.0, "recall": 0.0}
+    return {
+        "precision": round(sum(m["precision"] for m in scored) / len(scored), 3),
+        "recall": round(sum(m["recall"] for m in scored) / len(scored), 3),
+    }
+
+
+def cross_validate(
+    quiet: bool = False, thresholds: tuple[float, ...] = THRESHOLDS
+) -> dict[str, Any]:
     """Leave one file out over the shipped labelled files: the rules and the learned stage
-    on each file, the learned stage trained on the others. The rules were written while
-    reading the tune files, so their figures there flatter them; the blind files are the
-    honest ones for both."""
+    on each file, the learned stage trained on the others, at its threshold and at each of
+    `thresholds` (macro and pooled figures per threshold: how LEARNED_DECIDE was chosen).
+    The rules were written while reading the tune files, so their figures there flatter
+    them; the files written by other hands are the honest ones for both."""
     files = learned.data_files()
     per_file: dict[str, Any] = {}
     pooled: dict[str, list[tuple[Example, str]]] = {"rules": [], "learned": []}
+    swept: dict[float, dict[str, Any]] = {t: {} for t in thresholds}
+    swept_pooled: dict[float, list[tuple[Example, str]]] = {t: [] for t in thresholds}
     for f in files:
         examples = parse_examples(f.read_text(encoding="utf-8").splitlines(), f.name)
         linear, _ = held_out_model(examples, f.name)
@@ -277,15 +309,38 @@ def cross_validate(quiet: bool = False) -> dict[str, Any]:
             predicted = [predict(e, mode, None, linear)[0] for e in examples]
             per_file[f.name][mode] = score(examples, predicted)
             pooled[mode] += list(zip(examples, predicted, strict=True))
+        for t in thresholds:
+            predicted = [predict(e, "learned", None, linear, t)[0] for e in examples]
+            swept[t][f.name] = score(examples, predicted)
+            swept_pooled[t] += list(zip(examples, predicted, strict=True))
         if not quiet:
             print(f"cross-validation: {f.name} done", file=sys.stderr, flush=True)
+    table = []
+    for t in thresholds:
+        both = score([e for e, _ in swept_pooled[t]], [p for _, p in swept_pooled[t]])
+        table.append(
+            {
+                "threshold": t,
+                "macro": macro(swept[t]),
+                "pooled": both["overall"],
+                "fpr_firm": both["fpr_firm"],
+                "fpr_benign": both["fpr_benign"],
+                "per_file": {
+                    f: [r["overall"]["precision"], r["overall"]["recall"]]
+                    for f, r in swept[t].items()
+                },
+            }
+        )
     return {
         "files": [f.name for f in files],
         "excluded": sorted(learned.EXCLUDED),
+        "threshold": LEARNED_DECIDE,
         "pooled": {
             m: score([e for e, _ in pairs], [p for _, p in pairs]) for m, pairs in pooled.items()
         },
+        "macro": {m: macro({f: r[m] for f, r in per_file.items()}) for m in pooled},
         "per_file": per_file,
+        "thresholds": table,
     }
 
 
@@ -304,6 +359,22 @@ def format_cross_validation(report: dict[str, Any]) -> str:
                 f"{name:<26} {mode:<8} {m['precision']:>5.2f} {m['recall']:>5.2f} "
                 f"{m['f1']:>5.2f} {firm:>8}"
             )
+    for mode, m in report["macro"].items():
+        lines.append(
+            f"{'macro over files':<26} {mode:<8} {m['precision']:>5.2f} {m['recall']:>5.2f}"
+        )
+    lines += [
+        "",
+        f"learned stage by threshold (in use: {report['threshold']}); macro over files, pooled",
+        f"{'threshold':>9} {'macro P':>7} {'macro R':>7} {'pool P':>6} {'pool R':>6} "
+        f"{'FPR firm':>8} {'FPR benign':>10}",
+    ]
+    for row in report["thresholds"]:
+        lines.append(
+            f"{row['threshold']:>9.2f} {row['macro']['precision']:>7.3f} "
+            f"{row['macro']['recall']:>7.3f} {row['pooled']['precision']:>6.3f} "
+            f"{row['pooled']['recall']:>6.3f} {row['fpr_firm']:>8.3f} {row['fpr_benign']:>10.3f}"
+        )
     return "\n".join(lines)
 
 

@@ -134,10 +134,13 @@ def test_obfuscated_injection_is_found_and_spans_point_into_the_original() -> No
         ("我们坚持九十兆比特每秒的提议，因为客户需要。", "text_not_english"),
     ],
 )
-def test_bad_input_is_judged_by_rules_alone_and_flagged(raw: Any, flag: str) -> None:
+def test_bad_input_is_judged_without_the_llm_and_flagged(raw: Any, flag: str) -> None:
+    """Another language is read by the deterministic learned stage too; the rest by the
+    rules alone; the LLM reads none of it."""
     never = Recorder(AssertionError("the classifier must not see bad input"))
     verdict = judge(raw, model=never.model)
-    assert flag in verdict.flags and verdict.stage == "rules"
+    assert flag in verdict.flags
+    assert verdict.stage == ("learned" if flag == "text_not_english" else "rules")
     assert never.prompts == []
     Verdict.model_validate(verdict.model_dump())  # still a well-formed verdict
     json.dumps(verdict.model_dump())  # and serialisable for the record

@@ -57,6 +57,26 @@ _GLOSSES: tuple[tuple[str, str], ...] = (
     (r"wenn ihr nicht|wenn sie nicht|sonst|de lo contrario|sinon|altrimenti", "otherwise"),
     (r"st[öo]ren|st[öo]rung\w*|interf[ée]r\w*", "interfere"),
     (r"sagen sie uns|sagt uns|d[íi]ganos|dites-nous|diteci|nous dire|decirnos|dirci", "tell"),
+    (r"potreste|k[öo]nnten sie|k[öo]nntet ihr|podr[íi]an|pourriez", "could"),
+    (r"beide|ambos|ambas|entrambi|tous les deux|nous deux", "both"),
+    (r"gegen|contra|contre|contro", "against"),
+    (r"si no|si vous ne|si vous refusez|se non|falls ihr nicht|wenn nicht", "if"),
+    (
+        r"ver[öo]ffentlich\w*|publicar\w*|publierons|publier|pubblic\w*|enth[üu]ll\w*|"
+        r"revelar\w*|r[ée]v[ée]ler\w*|rivel\w*",
+        "publish",
+    ),
+    (r"saturar|saturer|saturare|lahm\w*|[üu]berlast\w*|inondar|inonder", "flood"),
+    (r"m[íi]nimo|minimale?|mindest\w*|untergrenze", "minimum"),
+    (r"reparti\w*|teilen|partager|dividir|dividere|spartire", "split"),
+    (r"vorrang|prioridad|priorit[ée]|priorit[àa]", "priority"),
+    (
+        r"notfall\w*|emergencia\w*|urgence\w*|emergenza\w*|krankenhaus|h[ôo]pital|"
+        r"ospedale",
+        "emergency",
+    ),
+    (r"kapazit[äa]t|capacidad|capacit[ée]|capacit[àa]", "capacity"),
+    (r"droht?|drohen|amenaz\w*|menac\w*|minacc\w*", "threaten"),
 )
 # One pattern with a group per gloss: a single scan of the text (27 scans took 0.13 ms).
 GLOSSES = re.compile("|".join(rf"\b({p})\b" for p, _ in _GLOSSES))

@@ -497,6 +497,9 @@ FAMILIES = (
         r"\bauthori[sz](?:e|es|ing|ed) you to\b|\bpriority override\b|\boverride from\b|"
         r"\b(?:lead engineer|organi[sz]ers?|owner|operator|supervisor|administrator|designer)s? "
         r"of (?:this|the) (?:trial|experiment|negotiation|system|test|benchmark)\b|"
+        # a message said to come from them, not capacity bought from the network owner
+        r"(?:^|[.!?:\[(]\s*|\b(?:message|note|instructions?|directives?|orders?|update|notice|"
+        r"memo|word|reminder)\b[^.!?\n]{0,15})"
         r"\bfrom the (?:network owner|trial organi[sz]ers?|organi[sz]ers?|developers?)\b",
     ),
     _rule(

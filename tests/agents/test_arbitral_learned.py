@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from maestro.agents import arbitral_learned as learned
-from maestro.agents.arbitral import assess, judge
+from maestro.agents.arbitral import LLM_BAND, assess, judge
 from maestro.agents.arbitral_unit import arbitrate
 from maestro.agents.trust import ArbitralPolicy
 from maestro.evals.arbitral import Example, evaluate, held_out_model
@@ -86,7 +86,7 @@ def test_bad_input_is_judged_and_flagged(text: str | bytes, flag: str) -> None:
 
 def test_an_unsure_learned_verdict_goes_to_the_llm_with_labelled_exemplars() -> None:
     p = judge(OPEN).features["learned_p_malicious"]
-    assert 0.6 <= p < 0.95  # unsure: a configured LLM reads it
+    assert LLM_BAND[0] <= p < LLM_BAND[1]  # unsure: a configured LLM reads it
     rec = Recorder(reply(False, "none", "", 0.9))
     verdict = judge(OPEN, model=rec.model)
     assert verdict.stage == "learned+llm" and not verdict.malicious

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from maestro.agents.arbitral_features import cue_tokens, glosses
+from maestro.agents.arbitral_features import cue_tokens
 from maestro.agents.arbitral_rules import CATEGORIES
 
 CLASSES: tuple[str, ...] = ("none", *CATEGORIES)
@@ -76,8 +76,9 @@ def _normal(text: str) -> str:
 
 
 def text_features(text: str) -> dict[str, float]:
-    """Word 1-2 grams (numbers folded to one token), character 3-5 grams within words, the
-    English word of each glossed foreign word, and the sentence cues (`arbitral_features`)."""
+    """Word 1-2 grams (numbers folded to one token), character 3-5 grams within words, and
+    the sentence cues (`arbitral_features`). Also tried by leave-one-file-out CV, and left
+    out for moving nothing: word 3-grams, character 2-grams, grams across word boundaries."""
     norm = _normal(text)
     words = ["0" if w[0].isdigit() else w for w in _WORD.findall(norm)]
     counts: dict[str, float] = {}
@@ -87,7 +88,6 @@ def text_features(text: str) -> dict[str, float]:
         padded = f" {w} "
         for n in (3, 4, 5):
             grams += [f"c:{padded[i : i + n]}" for i in range(max(0, len(padded) - n + 1))]
-    grams += [f"w:{w}" for w in glosses(norm)]
     grams += cue_tokens(norm)
     for g in grams:
         counts[g] = counts.get(g, 0.0) + 1.0

@@ -21,7 +21,8 @@ would be scoring it on its own training data, so a file that is one of them (by 
 judged by a model trained without it (and without any message of the same text), and the
 report says which files it learned from (`learned_trained_on`).
 `--cross-validate` prints leave-one-file-out figures: train on all files but one, test on
-that one, for every file, pooled and per file.
+that one, for every file, pooled, per file and macro-averaged over the files; and the
+learned stage's precision and recall at each of `THRESHOLDS` (how its threshold was chosen).
 
 Scores: malicious vs benign overall, each category one-vs-rest (a right detection in the wrong category counts
 against both), and the false-positive rate on benign firm bargaining.

@@ -292,8 +292,8 @@ def deterministic(
 ) -> tuple[Verdict, bool]:
     """The verdict without an LLM, and whether an LLM should still read the message: the
     rules settle bad input and clear offences, the learned stage the rest. Text in another
-    language is bad input for the LLM only: the learned stage reads it (its glosses carry
-    the English notions), the LLM never does."""
+    language is bad input for the LLM only: the learned stage reads it (its character
+    n-grams carry the cognates: médiateur, instrucciones), the LLM never does."""
     if set(rules.verdict.flags) & (BAD_INPUT_FLAGS - {"text_not_english"}):
         return rules.verdict, False
     if not learned or rules.score >= SETTLE_MALICIOUS:

@@ -44,7 +44,7 @@ H_70 = [{"value": 70}, {"value": 70}]
         (
             "PRB utilisation is at 97%, we need 50.",
             "PRB utilisation is at 85%, we need 50.",
-            {"load": 0.3, "capacity_mbps": 100},
+            {"prb_utilisation": 0.3, "capacity_mbps": 100},
             None,
             None,
         ),
@@ -82,7 +82,7 @@ def test_claims_the_facts_contradict_are_deception_and_true_ones_are_not(
     assert rules.scores["deception"] >= 0.8 and rules.checked
     verdict = judge(lie, observations, history)
     assert verdict.malicious and verdict.category == "deception" and verdict.evidence
-    true_obs = {"load": 0.8, "capacity_mbps": 100} if "85%" in truth else observations
+    true_obs = {"capacity_mbps": 100, "demand_mbps": 80} if "85%" in truth else observations
     honest = assess(truth, true_obs, history_true)
     assert honest.scores["deception"] == 0.0 and honest.checked  # checked, and it holds
     assert not judge(truth, true_obs, history_true).malicious

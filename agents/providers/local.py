@@ -113,7 +113,8 @@ class LoadedModel:
     prefill_lock: threading.Lock = field(default_factory=threading.Lock)  # one prompt at a time
     stats: CallStats = field(default_factory=CallStats)
     _agents: OrderedDict[str, AgentSlot] = field(default_factory=OrderedDict)
-    _active: int = 0
+    _active: int = 0  # calls in a turn (computing or queued for the prefill)
+    _queued: int = 0  # calls waiting for the prefill lock: they compute nothing meanwhile
 
     def __post_init__(self) -> None:
         self._compute = threading.Semaphore(max(1, CORES // (self.options.n_threads or 1)))
@@ -195,12 +196,21 @@ class LoadedModel:
 
     @contextlib.contextmanager
     def prefill(self, llama: Any) -> Iterator[None]:
-        """Evaluate a prompt on every core, one prompt at a time. Prompt evaluation is a
-        batch that scales with threads, and two single-threaded ones side by side ran at a
-        third of the speed of one on both cores; decoding, one token at a time, does not
-        scale, so agents decode side by side (see `turn`)."""
+        """Evaluate a prompt on the cores no other agent is decoding on, one prompt at a
+        time. Prompt evaluation is a batch that scales with threads, and two single-threaded
+        ones side by side ran at a third of the speed of one on both cores; decoding, one
+        token at a time, does not scale, so agents decode side by side (see `turn`). Never
+        more threads than free cores: llama.cpp's threads spin at every layer's barrier, and
+        one of them sharing a core with another agent's decode made a 100-token prompt take
+        seconds instead of a fraction of one."""
+        with self.lock:
+            self._queued += 1
         with self.prefill_lock:
-            self._set_threads(llama, self._active, batch=self.options.n_threads or CORES)
+            with self.lock:
+                self._queued -= 1
+                decoding = self._active - 1 - self._queued
+            free = max(1, CORES - decoding)
+            self._set_threads(llama, self._active, batch=self.options.n_threads or free)
             try:
                 yield
             finally:

@@ -172,6 +172,23 @@ def test_a_fixed_thread_count_limits_how_many_run_at_once(
     assert entry._compute._value == 1  # each call takes both cores: one at a time
 
 
+def test_a_prompt_gets_only_the_cores_no_other_agent_is_decoding_on(
+    stub: LocalModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "CORES", 2)
+    entry = LoadedModel(stub, ModelOptions(), capacity=4)
+    batches: list[int | None] = []
+    monkeypatch.setattr(
+        entry, "_set_threads", lambda llama, active, batch=None: batches.append(batch)
+    )
+    with entry.turn("a") as a:
+        with entry.prefill(a):  # alone: both cores
+            pass
+        with entry.turn("b") as b, entry.prefill(b):  # a decodes on one core meanwhile
+            pass
+    assert [n for n in batches if n is not None] == [2, 1]
+
+
 def test_closing_waits_for_a_call_still_decoding(stub: LocalModelSpec) -> None:
     entry = LoadedModel(stub, ModelOptions(), capacity=4)
     idle = entry.for_agent("idle")

@@ -209,7 +209,7 @@ class LoadedModel:
             with self.lock:
                 self._queued -= 1
                 decoding = self._active - 1 - self._queued
-            free = max(1, CORES - decoding)
+            free = max(1, CORES - decoding - runnable_elsewhere(1 + decoding))
             self._set_threads(llama, self._active, batch=self.options.n_threads or free)
             try:
                 yield
@@ -592,6 +592,18 @@ def _save(store: prefix_store.PrefixStore, llama: Any) -> None:
         store.save(llama)
     except OSError as exc:
         log.warning("prefix store not written (%s)", exc)
+
+
+def runnable_elsewhere(ours: int) -> int:
+    """Threads ready to run right now besides our `ours` computing ones: other programs,
+    the test suite's servers. Linux counts them in /proc/loadavg's fourth field ("3/812");
+    elsewhere nothing is known and 0 is assumed."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, running - ours)
 
 
 def _native_context(llama: Any) -> Any:

@@ -176,6 +176,8 @@ def test_a_prompt_gets_only_the_cores_no_other_agent_is_decoding_on(
     stub: LocalModelSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(local, "CORES", 2)
+    elsewhere = {"threads": 0}  # runnable threads of other programs
+    monkeypatch.setattr(local, "runnable_elsewhere", lambda ours: elsewhere["threads"])
     entry = LoadedModel(stub, ModelOptions(), capacity=4)
     batches: list[int | None] = []
     monkeypatch.setattr(
@@ -186,7 +188,15 @@ def test_a_prompt_gets_only_the_cores_no_other_agent_is_decoding_on(
             pass
         with entry.turn("b") as b, entry.prefill(b):  # a decodes on one core meanwhile
             pass
-    assert [n for n in batches if n is not None] == [2, 1]
+    elsewhere["threads"] = 1
+    with entry.turn("c") as c, entry.prefill(c):  # another program holds a core
+        pass
+    assert [n for n in batches if n is not None] == [2, 1, 1]
+
+
+def test_runnable_elsewhere_reads_the_kernels_count_without_ours() -> None:
+    assert local.runnable_elsewhere(ours=10_000) == 0
+    assert local.runnable_elsewhere(ours=0) >= 1  # this thread is running while it reads
 
 
 def test_closing_waits_for_a_call_still_decoding(stub: LocalModelSpec) -> None:

@@ -50,9 +50,9 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from maestro.agents.providers import fill_in, prefix_store
+from maestro.agents.providers import batch_copy, fill_in, prefix_store
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
-from maestro.agents.providers.catalog import LocalModelSpec, resolve_local
+from maestro.agents.providers.catalog import SMOLLM2_ID, LocalModelSpec, cache_dir, resolve_local
 from maestro.agents.providers.options import ModelOptions
 
 log = logging.getLogger(__name__)
@@ -643,7 +643,7 @@ def perf_read(llama: Any) -> dict[str, Any]:
 def make_local_model(name: str, options: ModelOptions | None = None) -> LocalChatModel:
     """The chat model for `local` / `local:<alias or path.gguf>`; loads the file once."""
     options = options or ModelOptions()
-    spec = resolve_local(name)
+    spec = _runnable(resolve_local(name))
     entry = loaded_model(spec, options)
     model = LocalChatModel(
         model_id=spec.id,
@@ -659,6 +659,13 @@ def make_local_model(name: str, options: ModelOptions | None = None) -> LocalCha
     )
     model._model = entry
     return model
+
+
+def _runnable(spec: LocalModelSpec) -> LocalModelSpec:
+    """The shipped SmolLM2 runs from its Q8_0 copy (see batch_copy); other files as given."""
+    if spec.id != f"local:{SMOLLM2_ID}":
+        return spec
+    return spec.model_copy(update={"path": batch_copy.q8_copy(spec.path, cache_dir())})
 
 
 @functools.lru_cache(maxsize=64)

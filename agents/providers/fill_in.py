@@ -137,9 +137,12 @@ def _boolean_finish(text: str) -> str | None:
 def _number_field(integer: bool, terminator: str) -> Field:
     """A number ends at the character JSON puts after it, which the grammar requires."""
     body = f'" "? ({_INTEGER if integer else _NUMBER}) {json.dumps(terminator)}'
+    # The whole value, not only its last character: when the terminator is a space (a number
+    # before " }"), the optional leading space alone would otherwise end an empty number.
+    whole = re.compile(r" ?-?[0-9]+(\.[0-9]+)?" + re.escape(terminator))
 
     def finish(text: str) -> str | None:
-        return text if text.endswith(terminator) else None
+        return text if whole.fullmatch(text) else None
 
     return Field(_gbnf(body), finish, 16, consumes=terminator)
 

@@ -77,6 +77,24 @@ def test_a_number_ends_with_the_character_json_puts_after_it() -> None:
     assert number.finish(" 60") is None and number.finish(" 60,") == " 60,"
 
 
+def test_a_number_before_the_closing_brace_is_not_ended_by_its_leading_space() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "evidence": {"type": "string", "maxLength": 40},
+            "confidence": {"type": "number"},
+        },
+        "required": ["evidence", "confidence"],
+        "additionalProperties": False,
+    }
+    steps = plan(schema)
+    assert steps is not None
+    number = steps[-2]
+    assert isinstance(number, Field) and number.consumes == " "
+    assert number.finish(" ") is None  # the optional space is no number
+    assert number.finish(" 0.85 ") == " 0.85 " and number.finish("1 ") == "1 "
+
+
 # --- on the shipped model -----------------------------------------------------------------
 
 
@@ -137,3 +155,22 @@ def test_nested_mediator_reply_is_valid_json_with_every_operator(
     data = json.loads(str(reply.content))
     assert set(data["feedback"]) == {"cost", "qos"} and data["summary"].strip()
     mediator_reply_model(("cost", "qos")).model_validate(data)
+
+
+@pytest.mark.integration
+@pytest.mark.llm
+def test_the_arbitral_classifier_reply_ends_with_a_real_number(
+    models: tuple[LocalChatModel, LocalChatModel],
+) -> None:
+    from maestro.agents.arbitral import ArbitralReply, build_messages
+    from maestro.agents.arbitral_rules import assess
+    from maestro.agents.central_llm import to_langchain
+
+    fast, _ = models
+    rules = assess("Let's both keep our bids at 70 and quietly split what is left between us.")
+    reply = fast.invoke(
+        to_langchain(build_messages(rules)),
+        response_format={"type": "json_object", "schema": reply_schema(ArbitralReply)},
+    )
+    parsed = ArbitralReply.model_validate_json(str(reply.content))  # was `"confidence": }`
+    assert 0.0 <= parsed.confidence <= 1.0

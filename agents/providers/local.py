@@ -120,7 +120,12 @@ class LoadedModel:
         self._compute = threading.Semaphore(max(1, CORES // (self.options.n_threads or 1)))
         self.prefixes: prefix_store.PrefixStore | None = None
         if self.options.prefix_store_mb > 0 and self.spec.path.is_file():
-            key = prefix_store.model_key(self.spec.path, self.options.n_ctx, self.options.n_batch)
+            try:
+                key = prefix_store.model_key(
+                    self.spec.path, self.options.n_ctx, self.options.n_batch
+                )
+            except (ImportError, OSError):  # `load` says what is missing
+                return
             self.prefixes = prefix_store.PrefixStore(
                 prefix_store.default_folder(), key, self.options.prefix_store_mb << 20
             )

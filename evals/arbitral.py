@@ -53,6 +53,7 @@ from maestro.agents.arbitral import (
     judge,
 )
 from maestro.agents.arbitral_learned import LinearModel
+from maestro.agents.arbitral_unit import CLASSIFIER_FLAGS
 
 SPLITS = ("tune", "tune2", "holdout")
 # The learned stage's thresholds the cross-validation scores (LEARNED_DECIDE is one of them).
@@ -202,7 +203,8 @@ def evaluate(
     for example in examples:
         label, verdict = predict(example, mode, model, linear)
         predicted.append(label)
-        invalid += verdict is None or any(f.startswith("classifier_") for f in verdict.flags)
+        # Failures only: an inconsistent reply (not malicious, yet a category) is still used.
+        invalid += verdict is None or any(f in CLASSIFIER_FLAGS for f in verdict.flags)
         llm_used += verdict is not None and "llm" in verdict.stage
         learned_used += verdict is not None and "learned" in verdict.stage
         if label != example.label:

@@ -179,6 +179,10 @@ def test_eval_data_and_a_tiny_run() -> None:
     reply = '{"malicious": false, "category": "none", "evidence": "", "confidence": 1.0}'
     llm = evaluate(small, "llm", _scripted(reply))
     assert llm["overall"]["tp"] == 0 and llm["llm_verdicts"] == 3
+    odd = '{"malicious": false, "category": "threat", "evidence": "", "confidence": 0.9}'
+    inconsistent = evaluate(small, "llm", _scripted(odd))
+    # an inconsistent reply is still a verdict the unit uses, not a failure
+    assert inconsistent["llm_verdicts"] == 3 and inconsistent["classifier_failures"] == 0
     broken = evaluate(small, "llm", _scripted("not json"))
     # a broken classifier counts as saying nothing, never as the rules' verdict
     assert broken["classifier_failures"] == 3 and broken["overall"]["tp"] == 0

@@ -157,6 +157,11 @@ def _mediator_optimizer(turn: AgentTurn) -> dict[str, Any]:
     # The mediator's point: a penalised operator's utility pulls less (arbitral weights),
     # and the point stays inside the regulatory constraints.
     weights: dict[str, float] = unit_fact(turn, "arbitral", "weights") or {}
+    # An operator whose pull the penalties took to zero has no say in the point; when that
+    # is every operator there is no point to steer to this round.
+    ids = [i for i in ids if float(weights.get(i, 1.0)) > 0.0]
+    if not ids:
+        return {}
     utilities = [weighted_utility(declared[i], float(weights.get(i, 1.0))) for i in ids]
     reference = theoretical_consensus(utilities, topic, _capacity(turn))
     from maestro.agents.regulatory import within_constraints

@@ -509,11 +509,14 @@ def fallback_rounds(history: list[dict[str, Any]]) -> list[int]:
     return blind
 
 
-def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any]:
+def _optimum(scenario: Scenario, state: NegotiationState) -> dict[str, Any] | None:
     """The theoretical consensus and how far each operator's final value ended from it,
-    over the operators still in the negotiation (an excluded one agreed to nothing)."""
+    over the operators still in the negotiation (an excluded one agreed to nothing); None
+    when every operator was excluded, since there is then nothing to measure against."""
     capacity = _capacity(state.get("observation"))
     active = active_operators(scenario, state.get("trust"))
+    if not active:
+        return None
     reference = theoretical_consensus(
         [op.utility for op in scenario.operators if op.id in active], scenario.topic, capacity
     )

@@ -116,3 +116,26 @@ def test_no_guidance_keeps_the_proposal_out_of_the_prompt(scenario_dict: dict[st
     result = maestro.negotiate(scenario, rounds=2, deps=deps_with(ScriptedChatModel(script=spy)))
     assert not any("optimizer" in text.lower() for text in seen)
     assert result.optimum is not None and result.optimum["mae"] == pytest.approx(40.0)
+
+
+def test_penalties_that_silence_every_operator_leave_no_point_instead_of_nan() -> None:
+    from maestro.agents.optimizer import make_optimizer_unit
+
+    declared = {
+        "cost": {"kind": "quadratic", "target": 20, "weight": 1},
+        "qos": {"kind": "quadratic", "target": 100, "weight": 1},
+    }
+    turn: dict[str, Any] = {
+        "role": "mediator",
+        "agent": "mediator",
+        "round": 3,
+        "topic": TOPIC.model_dump(),
+        "spec": {"guidance": "soft"},
+        "inbox": {"declared": declared},
+        "context": {"arbitral": {"facts": {"weights": {"cost": 0.0, "qos": 1.0}}}},
+    }
+    unit = make_optimizer_unit()
+    point = unit.node(turn)["context"]["optimizer"]["facts"]["consensus_point"]
+    assert point == pytest.approx(100.0)  # a silenced operator has no say
+    turn["context"]["arbitral"]["facts"]["weights"] = {"cost": 0.0, "qos": 0.0}
+    assert unit.node(turn) == {}

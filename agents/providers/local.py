@@ -52,7 +52,12 @@ from pydantic import PrivateAttr
 
 from maestro.agents.providers import batch_copy, fill_in, prefix_store
 from maestro.agents.providers.base import ProviderUnavailableError, UnknownModelError
-from maestro.agents.providers.catalog import SMOLLM2_ID, LocalModelSpec, cache_dir, resolve_local
+from maestro.agents.providers.catalog import (
+    SMOLLM2_Q8_ID,
+    LocalModelSpec,
+    cache_dir,
+    resolve_local,
+)
 from maestro.agents.providers.options import ModelOptions
 
 log = logging.getLogger(__name__)
@@ -667,8 +672,8 @@ def make_local_model(name: str, options: ModelOptions | None = None) -> LocalCha
 
 
 def _runnable(spec: LocalModelSpec) -> LocalModelSpec:
-    """The shipped SmolLM2 runs from its Q8_0 copy (see batch_copy); other files as given."""
-    if spec.id != f"local:{SMOLLM2_ID}":
+    """`local:smollm2-135m-q8` runs from the shipped file's Q8_0 copy (see batch_copy)."""
+    if spec.id != f"local:{SMOLLM2_Q8_ID}":
         return spec
     return spec.model_copy(update={"path": batch_copy.q8_copy(spec.path, cache_dir())})
 

@@ -1,4 +1,4 @@
-"""The shipped SmolLM2 runs from a Q8_0 copy (maestro.agents.providers.batch_copy)."""
+"""`local:smollm2-135m-q8` runs from a Q8_0 copy (maestro.agents.providers.batch_copy)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def file_type(path: Path) -> int:
         llama.close()
 
 
-def test_the_default_model_runs_from_a_q8_copy_made_once(tmp_path: Path) -> None:
+def test_the_q8_id_runs_from_a_copy_made_once_and_local_runs_the_shipped_file(
+    tmp_path: Path,
+) -> None:
     source = smollm2_path()
     copy = q8_copy(source, tmp_path)
     assert copy.parent == tmp_path and copy != source
@@ -40,7 +42,8 @@ def test_the_default_model_runs_from_a_q8_copy_made_once(tmp_path: Path) -> None
     made = copy.stat().st_mtime_ns
     assert q8_copy(source, tmp_path) == copy and copy.stat().st_mtime_ns == made
     assert not list(tmp_path.glob("*.part-*"))  # nothing half-written left behind
-    assert make_local_model("").model_path.startswith(str(cache_dir()))
+    assert make_local_model("smollm2-q8").model_path.startswith(str(cache_dir()))
+    assert make_local_model("").model_path == str(smollm2_path())
 
 
 def test_the_copy_chooses_the_next_token_as_the_shipped_file_does(tmp_path: Path) -> None:

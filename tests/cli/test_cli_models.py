@@ -22,6 +22,7 @@ def test_json_to_stdout_lists_every_provider(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     entries = {entry["id"]: entry for entry in json.loads(out)}
     assert {"local", "local:gemma-3-270m", "openai:<model>", "scripted:optimizer"} <= set(entries)
+    assert entries["local:smollm2-135m-q8"]["available"] is True  # made on first use
     local = entries["local"]
     assert local["provider"] == "local" and local["available"] is True
     assert Path(local["path"]).name == SMOLLM2_FILE and Path(local["path"]).is_file()

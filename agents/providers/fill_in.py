@@ -241,13 +241,13 @@ def fill(
     grammar: Callable[[str], Any],
     sample: dict[str, Any],
     max_tokens: int,
-    prefill: AbstractContextManager[Any] | None = None,
+    prefill: Callable[[], AbstractContextManager[Any]] | None = None,
     seed: int | None = None,
 ) -> FillResult:
     """Run the plan on `llama` (a `llama_cpp.Llama`); `grammar` makes a LlamaGrammar.
 
-    `prefill` is held while the prompt is evaluated (up to the first sampled token): the
-    caller uses it to give the prompt every core while other agents only decode."""
+    `prefill()` is the context each chunk of evaluated tokens (the prompt, then the literals
+    between fields) runs in: the caller sets its threads to the cores free at that moment."""
     tokens = list(prompt_tokens)
     text, generated, forced = "", 0, 0
     draws = None if seed is None else np.random.default_rng(seed)  # one stream per reply
@@ -262,7 +262,6 @@ def fill(
         value, ids = _field(
             llama, tokens, step, grammar(step.grammar), sample, budget, prefill, draws
         )
-        prefill = None
         generated += len(ids)
         final = step.finish(value)
         if final is None:
@@ -298,7 +297,7 @@ def _field(
     grammar: Any,
     sample: dict[str, Any],
     budget: int,
-    prefill: AbstractContextManager[Any] | None,
+    prefill: Callable[[], AbstractContextManager[Any]] | None,
     draws: np.random.Generator | None,
 ) -> tuple[str, list[int]]:
     if top_first.supported(llama):
@@ -306,7 +305,7 @@ def _field(
     value, ids = "", []
     stream: Generator[int, Any, None] = llama.generate(tokens, grammar=grammar, **sample)
     eos = llama.token_eos()
-    with prefill or contextlib.nullcontext():
+    with prefill() if prefill else contextlib.nullcontext():
         first = next(stream, None)  # the prompt is evaluated before the first token
     for token in itertools.chain([] if first is None else [first], stream):
         if token == eos or budget <= 0:
@@ -327,7 +326,7 @@ def _field_top_first(
     grammar: Any,
     sample: dict[str, Any],
     budget: int,
-    prefill: AbstractContextManager[Any] | None,
+    prefill: Callable[[], AbstractContextManager[Any]] | None,
     draws: np.random.Generator | None,
 ) -> tuple[str, list[int]]:
     """`_field` with the grammar checked on the top candidates first (see top_first)."""
@@ -335,8 +334,7 @@ def _field_top_first(
     eos = llama.token_eos()
     sampler = top_first.TopFirstSampler(llama, grammar, draws=draws, **sample)
     try:
-        with prefill or contextlib.nullcontext():
-            top_first.evaluate_from_cache(llama, tokens)
+        top_first.evaluate_from_cache(llama, tokens, prefill)
         while budget > 0:
             token = sampler.sample(top_first.last_logits(llama))
             if token == eos:

@@ -115,11 +115,10 @@ class LoadedModel:
     options: ModelOptions
     capacity: int
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the table, not compute
-    prefill_lock: threading.Lock = field(default_factory=threading.Lock)  # one prompt at a time
+    prefill_lock: threading.Lock = field(default_factory=threading.Lock)  # a wide prompt chunk
     stats: CallStats = field(default_factory=CallStats)
     _agents: OrderedDict[str, AgentSlot] = field(default_factory=OrderedDict)
-    _active: int = 0  # calls in a turn (computing or queued for the prefill)
-    _queued: int = 0  # calls waiting for the prefill lock: they compute nothing meanwhile
+    _active: int = 0  # calls in a turn
 
     def __post_init__(self) -> None:
         self._compute = threading.Semaphore(max(1, CORES // (self.options.n_threads or 1)))
@@ -206,25 +205,30 @@ class LoadedModel:
 
     @contextlib.contextmanager
     def prefill(self, llama: Any) -> Iterator[None]:
-        """Evaluate a prompt on the cores no other agent is decoding on, one prompt at a
-        time. Prompt evaluation is a batch that scales with threads, and two single-threaded
-        ones side by side ran at a third of the speed of one on both cores; decoding, one
-        token at a time, does not scale, so agents decode side by side (see `turn`). Never
-        more threads than free cores: llama.cpp's threads spin at every layer's barrier, and
-        one of them sharing a core with another agent's decode made a 100-token prompt take
-        seconds instead of a fraction of one."""
-        with self.lock:
-            self._queued += 1
-        with self.prefill_lock:
+        """Evaluate one chunk of a prompt (see top_first.evaluate_from_cache) on the cores no
+        other agent in a turn holds. Never more threads than free cores: llama.cpp's threads
+        spin at every layer's barrier, and one of them sharing a core with another agent's
+        work made a 100-token prompt take seconds instead of a fraction of one. Agents whose
+        turns overlap evaluate side by side on one core each (two single-threaded prompts ran
+        as fast as one alone here); an agent alone takes every core, re-decided at each chunk,
+        so the others that join get a core within one chunk. A chunk on several cores holds
+        `prefill_lock`, which a single-threaded chunk waits for before it starts."""
+        self.prefill_lock.acquire()
+        wide = False
+        try:
             with self.lock:
-                self._queued -= 1
-                decoding = self._active - 1 - self._queued
-            free = max(1, CORES - decoding - runnable_elsewhere(1 + decoding))
-            self._set_threads(llama, self._active, batch=self.options.n_threads or free)
-            try:
-                yield
-            finally:
-                self._set_threads(llama, self._active)
+                others = self._active - 1
+            free = max(1, CORES - others - runnable_elsewhere(1 + others))
+            threads = self.options.n_threads or free
+            wide = threads > 1
+            if not wide:
+                self.prefill_lock.release()
+            self._set_threads(llama, self._active, batch=threads)
+            yield
+        finally:
+            self._set_threads(llama, self._active)
+            if wide:
+                self.prefill_lock.release()
 
     def _set_threads(self, llama: Any, active: int, batch: int | None = None) -> None:
         fixed = self.options.n_threads
@@ -564,7 +568,7 @@ class LocalChatModel(BaseChatModel):
             llama.set_seed(params["seed"])
         sample = {"temp": params["temperature"], "top_k": 40, "top_p": 0.95, "min_p": 0.05}
         budget = min(params["max_tokens"], room)
-        prefill = self._model.prefill(llama)
+        prefill = functools.partial(self._model.prefill, llama)
         store = self._model.prefixes
         cached = prefix_store.shared_prefix(llama.input_ids[: llama.n_tokens], prompt_ids)
         restored = _restore(store, llama, prompt_ids)

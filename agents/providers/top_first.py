@@ -14,12 +14,16 @@ It drives the model through `Llama`'s public surface (`eval`, `n_tokens`, `input
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
+PROMPT_CHUNK = 32  # tokens per prompt chunk: how soon a joining agent gets its core
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
@@ -141,10 +145,16 @@ def last_logits(llama: Any) -> np.ndarray:
     return np.ctypeslib.as_array(pointer, shape=(int(llama.n_vocab()),))
 
 
-def evaluate_from_cache(llama: Any, tokens: list[int]) -> int:
+def evaluate_from_cache(
+    llama: Any,
+    tokens: list[int],
+    guard: Callable[[], AbstractContextManager[Any]] | None = None,
+    chunk: int = PROMPT_CHUNK,
+) -> int:
     """Evaluate `tokens`, reusing the longest prefix already in the model's cache.
 
-    At least the last token is evaluated again so that its logits are live. Returns how many
+    At least the last token is evaluated again so that its logits are live. The rest goes in
+    chunks, each inside `guard()` (the caller picks the threads per chunk). Returns how many
     tokens were evaluated."""
     cached = llama.input_ids[: llama.n_tokens]
     shared = 0
@@ -154,5 +164,7 @@ def evaluate_from_cache(llama: Any, tokens: list[int]) -> int:
         shared += 1
     shared = min(shared, len(tokens) - 1)
     llama.n_tokens = shared  # `eval` removes the cache beyond n_tokens before decoding
-    llama.eval(tokens[shared:])
+    for start in range(shared, len(tokens), chunk):
+        with guard() if guard else contextlib.nullcontext():
+            llama.eval(tokens[start : start + chunk])
     return len(tokens) - shared

@@ -105,3 +105,20 @@ def test_a_cached_prefix_is_not_evaluated_again_and_gives_the_same_logits(llama:
     assert int(fresh.argmax()) == int(extended.argmax())
     assert float(np.abs(fresh - extended).max()) < 1.0
     assert evaluate_from_cache(llama, tokens) == 1  # only the last token, for live logits
+
+
+def test_a_prompt_is_evaluated_in_chunks_each_inside_its_guard(llama: Any) -> None:
+    import contextlib
+    from collections.abc import Iterator
+
+    starts: list[int] = []
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:  # the caller re-decides the threads for every chunk
+        starts.append(llama.n_tokens)
+        yield
+
+    tokens = llama.tokenize(("A long prompt about a shared cell. " * 12).encode(), add_bos=False)
+    llama.n_tokens = 0
+    assert evaluate_from_cache(llama, tokens[:80], guard, chunk=32) == 80
+    assert starts == [0, 32, 64]

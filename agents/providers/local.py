@@ -214,20 +214,20 @@ class LoadedModel:
         so the others that join get a core within one chunk. A chunk on several cores holds
         `prefill_lock`, which a single-threaded chunk waits for before it starts."""
         self.prefill_lock.acquire()
-        wide = False
+        held = True
         try:
             with self.lock:
                 others = self._active - 1
             free = max(1, CORES - others - runnable_elsewhere(1 + others))
             threads = self.options.n_threads or free
-            wide = threads > 1
-            if not wide:
+            if threads <= 1:
                 self.prefill_lock.release()
+                held = False
             self._set_threads(llama, self._active, batch=threads)
             yield
         finally:
             self._set_threads(llama, self._active)
-            if wide:
+            if held:
                 self.prefill_lock.release()
 
     def _set_threads(self, llama: Any, active: int, batch: int | None = None) -> None:

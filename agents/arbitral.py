@@ -64,9 +64,12 @@ LEARNED_DECIDE = 0.7
 # A rules' lean (a score of at least DECIDE, short of settling) stands when the learned stage
 # gives the message at least this probability: two readers half-sure of the same offence.
 RULES_CONFIRM = 0.3
-# Where the learned stage is unsure enough for a configured LLM to read the message: where
-# a confident classifier, averaged with it, can move the verdict across LEARNED_DECIDE.
-LLM_BAND = (0.4, 0.9)
+# Where the learned stage is unsure enough for a configured LLM to read the message: below
+# LEARNED_DECIDE only, so the LLM can raise a doubtful clearance but never overturn a
+# condemnation. With the band reaching 0.9, the embedded 135M classifier called most of what
+# it read benign: on arbitral_train4 (held out from the model that judged it) recall fell
+# from 0.88 to 0.74; with this band precision / recall were 0.92 / 0.90.
+LLM_BAND = (0.4, LEARNED_DECIDE)
 _LABELS = {
     "injection": "instruction-like text",
     "deception": "contradicted claim",

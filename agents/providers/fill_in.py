@@ -300,12 +300,16 @@ def _field(
     prefill: Callable[[], AbstractContextManager[Any]] | None,
     draws: np.random.Generator | None,
 ) -> tuple[str, list[int]]:
-    if top_first.supported(llama):
-        return _field_top_first(llama, tokens, step, grammar, sample, budget, prefill, draws)
     value, ids = "", []
-    stream: Generator[int, Any, None] = llama.generate(tokens, grammar=grammar, **sample)
+    stream: Generator[int, Any, None]
+    if top_first.supported(llama):  # evaluates the prompt chunk by chunk inside `prefill()`
+        stream = top_first.generate(llama, tokens, grammar, sample, draws, prefill)
+        first_guard: AbstractContextManager[Any] = contextlib.nullcontext()
+    else:
+        stream = llama.generate(tokens, grammar=grammar, **sample)
+        first_guard = prefill() if prefill else contextlib.nullcontext()
     eos = llama.token_eos()
-    with prefill() if prefill else contextlib.nullcontext():
+    with first_guard:
         first = next(stream, None)  # the prompt is evaluated before the first token
     for token in itertools.chain([] if first is None else [first], stream):
         if token == eos or budget <= 0:
@@ -313,41 +317,9 @@ def _field(
         ids.append(token)
         budget -= 1
         value = _decode(llama, ids)
-        if step.finish(value) is not None:
+        if step.finish(value) is not None or budget <= 0:  # never evaluate a token unused
             break
     stream.close()
-    return value, ids
-
-
-def _field_top_first(
-    llama: Any,
-    tokens: list[int],
-    step: Field,
-    grammar: Any,
-    sample: dict[str, Any],
-    budget: int,
-    prefill: Callable[[], AbstractContextManager[Any]] | None,
-    draws: np.random.Generator | None,
-) -> tuple[str, list[int]]:
-    """`_field` with the grammar checked on the top candidates first (see top_first)."""
-    value, ids = "", []
-    eos = llama.token_eos()
-    sampler = top_first.TopFirstSampler(llama, grammar, draws=draws, **sample)
-    try:
-        top_first.evaluate_from_cache(llama, tokens, prefill)
-        while budget > 0:
-            token = sampler.sample(top_first.last_logits(llama))
-            if token == eos:
-                break
-            sampler.accept(token)
-            ids.append(token)
-            budget -= 1
-            value = _decode(llama, ids)
-            if step.finish(value) is not None or budget <= 0:
-                break
-            llama.eval([token])
-    finally:
-        sampler.close()
     return value, ids
 
 

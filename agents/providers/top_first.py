@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -129,6 +129,31 @@ class TopFirstSampler:
             ids, logits = ids[kept], logits[kept]
         weights = np.exp((logits - logits[0]) / self.temp)
         return int(self._rng.choice(ids, p=weights / weights.sum()))
+
+
+def generate(
+    llama: Any,
+    tokens: list[int],
+    grammar: Any,
+    sample: dict[str, Any],
+    draws: np.random.Generator | None,
+    guard: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> Generator[int, None, None]:
+    """Tokens under `grammar`, like `Llama.generate`: the prompt is evaluated (in chunks,
+    each inside `guard()`) before the first one, and a token is evaluated only when the
+    caller asks for the next, so the last one taken is never evaluated for nothing."""
+    sampler = TopFirstSampler(llama, grammar, draws=draws, **sample)
+    eos = llama.token_eos()
+    try:
+        evaluate_from_cache(llama, tokens, guard)
+        while True:
+            token = sampler.sample(last_logits(llama))
+            if token != eos:  # the caller stops there; the grammar has nothing to follow
+                sampler.accept(token)
+            yield token
+            llama.eval([token])
+    finally:
+        sampler.close()
 
 
 def _best(logits: np.ndarray, k: int) -> np.ndarray:

@@ -571,7 +571,7 @@ class LocalChatModel(BaseChatModel):
         prefill = functools.partial(self._model.prefill, llama)
         store = self._model.prefixes
         cached = prefix_store.shared_prefix(llama.input_ids[: llama.n_tokens], prompt_ids)
-        restored = _restore(store, llama, prompt_ids)
+        restored = _restore(store, llama, prompt_ids, cached)
         out = fill_in.fill(
             llama, prompt_ids, steps, _grammar, sample, budget, prefill, params["seed"]
         )
@@ -591,11 +591,13 @@ class LocalChatModel(BaseChatModel):
         return result, out.forced_tokens
 
 
-def _restore(store: prefix_store.PrefixStore | None, llama: Any, prompt_ids: list[int]) -> int:
+def _restore(
+    store: prefix_store.PrefixStore | None, llama: Any, prompt_ids: list[int], cached: int
+) -> int:
     if store is None or not fill_in.top_first.supported(llama):
         return 0
     try:
-        return store.restore(llama, prompt_ids)
+        return store.restore(llama, prompt_ids, cached)
     except OSError as exc:  # a cache, never a reason to fail a call
         log.warning("prefix store unreadable (%s); evaluating the prompt", exc)
         return 0

@@ -66,10 +66,10 @@ class PrefixStore:
     def _entries(self) -> list[Path]:
         return sorted(self.folder.glob(f"{self.key}-*.tokens.npy"))
 
-    def restore(self, llama: Any, tokens: list[int]) -> int:
+    def restore(self, llama: Any, tokens: list[int], cached: int) -> int:
         """Load the stored state sharing the longest prefix with `tokens`, when it beats the
-        object's own cache by MIN_GAIN tokens. Returns the tokens restored (0: none)."""
-        cached = shared_prefix(llama.input_ids[: llama.n_tokens], tokens)
+        `cached` tokens the object already shares with them by MIN_GAIN. Returns the tokens
+        restored (0: none)."""
         best, best_len = None, cached + MIN_GAIN - 1
         with self._lock:
             for entry in self._entries():

@@ -25,12 +25,12 @@ import copy
 import os
 import statistics
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import maestro
-from maestro.agents.providers import clear_model_cache, local, top_first
+from maestro.agents.providers import clear_model_cache, top_first
+from maestro.agents.providers.local import model_counters
 from maestro.graphs.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "two-operators.yaml"
@@ -57,15 +57,6 @@ def scenario_with(n: int, model: str) -> dict[str, Any]:
         ops.append(op)
     base["operators"], base["model"] = ops, model
     return base
-
-
-def model_counters() -> dict[str, float]:
-    """llama.cpp's counters summed over every loaded file (see LocalChatModel)."""
-    total: dict[str, float] = {}
-    for entry in local._loaded.values():
-        for key, value in asdict(entry.stats).items():
-            total[key] = total.get(key, 0) + value
-    return total
 
 
 def embedded_two_operators(runs: int, mode: str) -> None:

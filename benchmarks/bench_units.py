@@ -32,13 +32,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import maestro
 from maestro.agents.arbitral import judge
+from maestro.agents.providers.local import model_counters
 from maestro.graphs.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "two-operators.yaml"
@@ -77,17 +77,6 @@ def scenario(model: str, regulation: dict[str, Any] | None) -> dict[str, Any]:
     if regulation is not None:
         data["regulation"] = regulation
     return data
-
-
-def model_counters() -> dict[str, float]:
-    """llama.cpp's counters summed over every loaded file (empty without the local model)."""
-    from maestro.agents.providers import local
-
-    total: dict[str, float] = {}
-    for entry in local._loaded.values():
-        for key, value in asdict(entry.stats).items():
-            total[key] = total.get(key, 0) + value
-    return total
 
 
 def one_run(model: str, regulation: dict[str, Any] | None, seed: int) -> dict[str, float]:

@@ -34,7 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -348,6 +348,17 @@ def loaded_model(spec: LocalModelSpec, options: ModelOptions) -> LoadedModel:
             entry.for_agent("")
             _loaded[key] = entry
         return entry
+
+
+def model_counters() -> dict[str, float]:
+    """llama.cpp's counters (CallStats) summed over every model loaded in this process."""
+    total: dict[str, float] = {}
+    with _loaded_lock:
+        entries = list(_loaded.values())
+    for entry in entries:
+        for key, value in asdict(entry.stats).items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def clear_model_cache() -> int:

@@ -153,7 +153,8 @@ def judge_command(
     if failed:
         console.print(
             f"[red]the classifier could not be reached for {failed} message(s)[/red]: "
-            "those verdicts are the rules' alone"
+            "those verdicts are the deterministic stages' alone (the rules, and the learned "
+            "stage unless --no-learned)"
         )
         raise typer.Exit(EXIT_CLASSIFIER_FAILED)
 
